@@ -1,0 +1,178 @@
+//! The audit: what went in, what each rule let through, what came out, and the hashes
+//! that let a reviewer check it.
+
+use crate::export::{write_quarantine, Format, HashingWriter, ZoneWriter};
+use crate::ingest::{InputSummary, Landing};
+use crate::pii::Salt;
+use crate::policy::{Policy, Preset};
+use crate::zones::{Findings, Zone, Zones};
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// The policy as the audit records it: the knobs, and where the salt came from (never the
+/// salt itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPolicy {
+    /// `strict`, `rubric` or `custom`.
+    pub preset: String,
+    /// The knobs.
+    #[serde(flatten)]
+    pub knobs: Policy,
+    /// `given` when the user supplied the salt (outputs can be reproduced), `random`
+    /// otherwise; absent when no pseudonyms were made.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub salt: Option<String>,
+}
+
+/// Rows in one zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneCount {
+    /// Number of rows.
+    pub rows: u64,
+}
+
+/// Quarantine totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineSummary {
+    /// Records quarantined in all.
+    pub total: u64,
+    /// How many records each reason quarantined.
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+/// One file written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputSummary {
+    /// File name, e.g. `machine_learning_curated.parquet`.
+    pub name: String,
+    /// Rows (records) in it.
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of its bytes, lowercase hex.
+    pub sha256: String,
+}
+
+/// The audit, as written to `audit.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audit {
+    /// The stedi-core version that made it.
+    pub version: String,
+    /// The policy the zones were built with.
+    pub policy: AuditPolicy,
+    /// Each input file, in processing order.
+    pub inputs: Vec<InputSummary>,
+    /// Rows per zone, for all eight.
+    pub zones: BTreeMap<Zone, ZoneCount>,
+    /// What the filters found.
+    pub findings: Findings,
+    /// Quarantine totals.
+    pub quarantine: QuarantineSummary,
+    /// Every file written, in writing order.
+    pub outputs: Vec<OutputSummary>,
+}
+
+impl Audit {
+    /// The audit of a run, before any output is written.
+    pub fn new(landing: &Landing, zones: &Zones, policy: &Policy, salt_given: bool) -> Audit {
+        let mut by_reason = BTreeMap::new();
+        for q in &landing.quarantine {
+            *by_reason.entry(q.reason.clone()).or_default() += 1;
+        }
+        Audit {
+            version: crate::version().to_string(),
+            policy: AuditPolicy {
+                preset: policy
+                    .matching_preset()
+                    .map_or("custom", |p| match p {
+                        Preset::Strict => "strict",
+                        Preset::Rubric => "rubric",
+                    })
+                    .to_string(),
+                knobs: *policy,
+                salt: (policy.pii == crate::policy::Pii::Pseudonymize)
+                    .then(|| if salt_given { "given" } else { "random" }.to_string()),
+            },
+            inputs: landing.inputs.clone(),
+            zones: Zone::ALL
+                .into_iter()
+                .map(|z| {
+                    (
+                        z,
+                        ZoneCount {
+                            rows: zones.rows(landing, z) as u64,
+                        },
+                    )
+                })
+                .collect(),
+            findings: zones.findings.clone(),
+            quarantine: QuarantineSummary {
+                total: landing.quarantine.len() as u64,
+                by_reason,
+            },
+            outputs: Vec::new(),
+        }
+    }
+
+    /// Rows in a zone.
+    pub fn rows(&self, zone: Zone) -> u64 {
+        self.zones.get(&zone).map_or(0, |z| z.rows)
+    }
+
+    /// The audit as pretty-printed JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("the audit is plain data");
+        s.push('\n');
+        s
+    }
+}
+
+/// Everything a run writes: the eight zones in one format, `quarantine.jsonl`, then
+/// `audit.json` listing the others with their hashes. `open` gives a writer for a file
+/// name; the CLI opens files, the browser collects bytes. Returns the audit.
+pub fn write_run<W: Write + Send>(
+    landing: &Landing,
+    zones: &Zones,
+    policy: &Policy,
+    salt: &Salt,
+    salt_given: bool,
+    format: Format,
+    open: &mut dyn FnMut(&str) -> std::io::Result<W>,
+) -> Result<Audit> {
+    let mut audit = Audit::new(landing, zones, policy, salt_given);
+    let writer = ZoneWriter {
+        landing,
+        zones,
+        pii: policy.pii,
+        salt,
+    };
+    let mut record = |name: String, write: &mut dyn FnMut(&mut HashingWriter<W>) -> Result<u64>| {
+        let file = open(&name).map_err(|e| Error::export(&name, e))?;
+        let mut hashing = HashingWriter::new(file);
+        let rows = write(&mut hashing)?;
+        hashing.flush().map_err(|e| Error::export(&name, e))?;
+        let (sha256, bytes, _) = hashing.finish();
+        audit.outputs.push(OutputSummary {
+            name,
+            rows,
+            bytes,
+            sha256,
+        });
+        Ok::<_, Error>(())
+    };
+    for zone in Zone::ALL {
+        record(format.file_name(zone), &mut |w| {
+            writer.write(zone, format, w)
+        })?;
+    }
+    record("quarantine.jsonl".to_string(), &mut |w| {
+        write_quarantine(&landing.quarantine, w)
+    })?;
+    let mut file = open("audit.json").map_err(|e| Error::export("audit.json", e))?;
+    file.write_all(audit.to_json().as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|e| Error::export("audit.json", e))?;
+    Ok(audit)
+}
