@@ -1,25 +1,268 @@
-//! stedi-app: the STEDI lakehouse as a static web page. Files are read in the browser and
-//! every zone is built by stedi-core compiled to WebAssembly; nothing leaves the machine.
+//! stedi-app: the STEDI lakehouse as a static web page.
+//!
+//! Files are read in a web worker ([`worker`]) by stedi-core compiled to WebAssembly; the
+//! page ([`App`]) only keeps plain state ([`state::AppState`]) and talks to the worker
+//! through [`bridge::Bridge`] with the messages of [`protocol`]. Nothing leaves the
+//! machine: the page's Content-Security-Policy forbids connections to anywhere else.
 
+pub mod bridge;
+pub mod protocol;
+pub mod state;
+mod ui;
+pub mod worker;
+
+use bridge::Bridge;
 use leptos::prelude::*;
+use protocol::{Download, FromWorker, Received, ToWorker};
+use state::{AppState, FileStatus};
+use stedi_core::ingest::Source;
+
+/// Demo files take ids from here up, clear of the ids of files the user adds.
+const DEMO_IDS: u32 = 1 << 24;
+
+/// What components share: the state, and the way to the worker.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// The one root state.
+    pub state: RwSignal<AppState>,
+    bridge: StoredValue<Option<Bridge>, LocalStorage>,
+    /// File handles by id, to send again after a Cancel restarts the worker.
+    handles: StoredValue<Vec<(u32, web_sys::File)>, LocalStorage>,
+}
+
+impl Ctx {
+    fn send(&self, msg: &ToWorker, file: Option<&web_sys::File>) {
+        self.bridge.with_value(|b| {
+            if let Some(b) = b {
+                b.send(msg, file);
+            }
+        });
+    }
+
+    /// Adds files and starts reading them.
+    pub fn add_files(&self, files: Vec<web_sys::File>) {
+        for file in files {
+            let id = self
+                .state
+                .try_update(|s| s.add_file(file.name(), file.size() as u64))
+                .unwrap_or_default();
+            self.read(id, file);
+        }
+    }
+
+    fn read(&self, id: u32, file: web_sys::File) {
+        self.send(
+            &ToWorker::AddFile {
+                id,
+                name: file.name(),
+                source: None,
+            },
+            Some(&file),
+        );
+        self.handles.update_value(|h| h.push((id, file)));
+    }
+
+    /// Generates the course-sized demo set in the worker and reads it.
+    pub fn demo(&self) {
+        let first_id = self.state.with_untracked(|s| s.next_id.max(DEMO_IDS));
+        self.state.update(|s| {
+            s.next_id = first_id + DEMO_IDS;
+            s.notice = None;
+            s.result = None;
+        });
+        self.send(&ToWorker::Demo { first_id, scale: 1 }, None);
+    }
+
+    /// Forgets a file.
+    pub fn remove(&self, id: u32) {
+        self.state.update(|s| s.files.retain(|f| f.id != id));
+        self.handles.update_value(|h| h.retain(|(i, _)| *i != id));
+        self.send(&ToWorker::Remove { id }, None);
+        self.rerun();
+    }
+
+    /// Reads a file again as another source (`None`: detect).
+    pub fn set_source(&self, id: u32, source: Option<Source>) {
+        self.state.update(|s| {
+            if let Some(f) = s.file_mut(id) {
+                f.chosen = source;
+                f.status = FileStatus::Reading(0);
+            }
+            s.result = None;
+        });
+        self.send(&ToWorker::SetSource { id, source }, None);
+    }
+
+    /// Builds the zones again with the current policy, when there is anything to build.
+    pub fn rerun(&self) {
+        let (ready, policy, salt) = self
+            .state
+            .with_untracked(|s| (!s.is_reading() && s.has_read_files(), s.policy, s.salt()));
+        if !ready {
+            self.state.update(|s| s.result = None);
+            return;
+        }
+        self.state.update(|s| s.running = true);
+        self.send(&ToWorker::Run { policy, salt }, None);
+    }
+
+    /// Asks the worker for a download.
+    pub fn download(&self, what: Download) {
+        self.send(&ToWorker::Download(what), None);
+    }
+
+    /// Stops whatever the worker is doing. Files not yet read are dropped; files read are
+    /// read again by the fresh worker (demo files must be generated again).
+    pub fn cancel(&self) {
+        let restarted = self.bridge.with_value(|b| b.as_ref().map(Bridge::restart));
+        if let Some(Err(message)) = restarted {
+            self.state.update(|s| s.notice = Some(message));
+            return;
+        }
+        let handles = self.handles.get_value();
+        let mut keep = Vec::new();
+        let mut dropped = 0;
+        self.state.update(|s| {
+            s.files.retain(|f| {
+                let read = matches!(f.status, FileStatus::Read { .. });
+                let handle = handles.iter().find(|(id, _)| *id == f.id);
+                match handle {
+                    Some((id, file)) if read => {
+                        keep.push((*id, file.clone(), f.chosen));
+                        true
+                    }
+                    _ => {
+                        dropped += 1;
+                        false
+                    }
+                }
+            });
+            for f in &mut s.files {
+                f.status = FileStatus::Reading(0);
+            }
+            s.load_from = 0;
+            s.running = false;
+            s.result = None;
+            s.notice = Some(format!(
+                "Cancelled. {dropped} file(s) not read were removed; add them again to use them."
+            ));
+        });
+        self.handles.set_value(Vec::new());
+        for (id, file, source) in keep {
+            self.send(
+                &ToWorker::AddFile {
+                    id,
+                    name: file.name(),
+                    source,
+                },
+                Some(&file),
+            );
+            self.handles.update_value(|h| h.push((id, file)));
+        }
+    }
+
+    fn on_message(&self, received: Received<FromWorker>) {
+        let state = self.state;
+        match received.msg {
+            FromWorker::Ready => {}
+            FromWorker::FileAdded { id, name, bytes } => state.update(|s| {
+                if !s.is_reading() {
+                    s.load_from = id;
+                }
+                s.files.push(state::LoadedFile {
+                    id,
+                    name,
+                    size: bytes,
+                    chosen: None,
+                    status: FileStatus::Reading(0),
+                });
+            }),
+            FromWorker::Progress { id, done } => state.update(|s| {
+                if let Some(f) = s.file_mut(id) {
+                    f.status = FileStatus::Reading(done);
+                }
+            }),
+            FromWorker::FileRead {
+                id,
+                summary,
+                reasons,
+            } => {
+                state.update(|s| {
+                    if let Some(f) = s.file_mut(id) {
+                        f.status = FileStatus::Read { summary, reasons };
+                    }
+                });
+                self.rerun();
+            }
+            FromWorker::FileFailed { id, message } => {
+                state.update(|s| {
+                    if let Some(f) = s.file_mut(id) {
+                        f.status = FileStatus::Failed(message);
+                    }
+                });
+                self.rerun();
+            }
+            FromWorker::RunDone { audit, millis } => state.update(|s| {
+                s.running = false;
+                s.result = Some(state::RunResult {
+                    audit: *audit,
+                    millis,
+                });
+            }),
+            FromWorker::File { name, mime } => {
+                let saved = match &received.bytes {
+                    Some(bytes) => bridge::save(&name, &mime, bytes),
+                    None => Err(format!(
+                        "the download of {name} came without its bytes; try again"
+                    )),
+                };
+                if let Err(message) = saved {
+                    state.update(|s| s.notice = Some(message));
+                }
+            }
+            FromWorker::Failed { message } => state.update(|s| {
+                s.running = false;
+                s.notice = Some(message);
+            }),
+        }
+    }
+}
 
 /// The page.
 #[component]
 pub fn App() -> impl IntoView {
+    let ctx = Ctx {
+        state: RwSignal::new(AppState::default()),
+        bridge: StoredValue::new_local(None),
+        handles: StoredValue::new_local(Vec::new()),
+    };
+    match Bridge::start(move |msg| ctx.on_message(msg)) {
+        Ok(bridge) => ctx.bridge.set_value(Some(bridge)),
+        Err(message) => ctx.state.update(|s| s.notice = Some(message)),
+    }
+    provide_context(ctx);
+
     view! {
         <header class="masthead">
             <h1 data-testid="app-name">"Stedi Lakehouse"</h1>
             <p class="tagline">
-                "Landing, trusted and curated zones for STEDI sensor data, built in your browser."
+                "Build the STEDI landing, trusted and curated zones from your JSON files, \
+                 and download a privacy-checked machine-learning dataset."
+            </p>
+            <p class="privacy" data-testid="privacy">
+                "Private by construction: your files are read by this page, in your browser, \
+                 and never uploaded. The page makes no network requests (its security policy \
+                 forbids them), so it keeps working with the network off."
             </p>
         </header>
         <main>
-            <p data-testid="privacy">
-                "Your files never leave this machine: the page makes no network requests."
-            </p>
-            <p class="version" data-testid="core-version">
-                "stedi-core " {stedi_core::version()}
-            </p>
+            <ui::notice::Notice />
+            <ui::load::Load />
+            <ui::policy::PolicyPanel />
+            <ui::results::Results />
         </main>
+        <footer class="footer">
+            <span data-testid="core-version">"stedi-core " {stedi_core::version()}</span>
+        </footer>
     }
 }

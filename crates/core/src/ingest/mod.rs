@@ -572,7 +572,14 @@ pub struct Landing {
 impl Landing {
     /// Merges file batches in file-name order (ties: by content hash), so the result never
     /// depends on the order in which files were read or dropped.
-    pub fn from_batches(mut batches: Vec<FileBatch>) -> Landing {
+    pub fn from_batches(batches: Vec<FileBatch>) -> Landing {
+        Landing::merge(&batches)
+    }
+
+    /// Like [`Landing::from_batches`], keeping the batches (the browser re-merges them when
+    /// a file is added or removed).
+    pub fn merge<'a>(batches: impl IntoIterator<Item = &'a FileBatch>) -> Landing {
+        let mut batches: Vec<&FileBatch> = batches.into_iter().collect();
         batches.sort_by(|a, b| {
             (&a.summary.name, &a.summary.sha256).cmp(&(&b.summary.name, &b.summary.sha256))
         });
@@ -586,25 +593,24 @@ impl Landing {
                 .collect();
             landing
                 .customers
-                .extend(batch.customers.into_iter().map(|c| Customer {
+                .extend(batch.customers.iter().map(|c| Customer {
                     email: remap[c.email as usize],
                     serial: remap[c.serial as usize],
-                    ..c
+                    ..c.clone()
                 }));
-            let a = &mut landing.accelerometer;
-            a.user
-                .extend(batch.accelerometer.user.iter().map(|u| remap[*u as usize]));
-            a.timestamp.extend(batch.accelerometer.timestamp);
-            a.x.extend(batch.accelerometer.x);
-            a.y.extend(batch.accelerometer.y);
-            a.z.extend(batch.accelerometer.z);
-            let s = &mut landing.step_trainer;
-            s.time.extend(batch.step_trainer.time);
+            let (a, from) = (&mut landing.accelerometer, &batch.accelerometer);
+            a.user.extend(from.user.iter().map(|u| remap[*u as usize]));
+            a.timestamp.extend_from_slice(&from.timestamp);
+            a.x.extend_from_slice(&from.x);
+            a.y.extend_from_slice(&from.y);
+            a.z.extend_from_slice(&from.z);
+            let (s, from) = (&mut landing.step_trainer, &batch.step_trainer);
+            s.time.extend_from_slice(&from.time);
             s.serial
-                .extend(batch.step_trainer.serial.iter().map(|u| remap[*u as usize]));
-            s.distance.extend(batch.step_trainer.distance);
-            landing.quarantine.extend(batch.quarantine);
-            landing.inputs.push(batch.summary);
+                .extend(from.serial.iter().map(|u| remap[*u as usize]));
+            s.distance.extend_from_slice(&from.distance);
+            landing.quarantine.extend_from_slice(&batch.quarantine);
+            landing.inputs.push(batch.summary.clone());
         }
         landing
     }

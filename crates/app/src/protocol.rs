@@ -1,0 +1,194 @@
+//! The messages between the page and the worker, in one place.
+//!
+//! Each message is a JS object `{ msg: "<JSON>" }`, plus a `file` (a `File` handle, which
+//! the worker reads itself in chunks) or `bytes` (a `Uint8Array`, moved, not copied) where
+//! the message carries one. File handles cannot go through a serializing codec, which is
+//! why the messages are built by hand here.
+
+use serde::{Deserialize, Serialize};
+use stedi_core::audit::Audit;
+use stedi_core::export::Format;
+use stedi_core::ingest::{InputSummary, Source};
+use stedi_core::{Policy, Zone};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Page -> worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Read the attached `File`.
+    AddFile {
+        /// The page's id for the file.
+        id: u32,
+        /// The name shown and recorded in the audit.
+        name: String,
+        /// The user's choice of source, if any.
+        source: Option<Source>,
+    },
+    /// Generate the demo data set and read it.
+    Demo {
+        /// First id to give the generated files.
+        first_id: u32,
+        /// Generator scale (1 is course-sized).
+        scale: u32,
+    },
+    /// Forget a file.
+    Remove {
+        /// The file's id.
+        id: u32,
+    },
+    /// Read a file again with another source (`None`: detect it).
+    SetSource {
+        /// The file's id.
+        id: u32,
+        /// The source chosen.
+        source: Option<Source>,
+    },
+    /// Build the zones under a policy.
+    Run {
+        /// The knobs.
+        policy: Policy,
+        /// The user's salt; a random one is made when absent.
+        salt: Option<String>,
+    },
+    /// Produce a file of the last run for download.
+    Download(Download),
+}
+
+/// What to download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Download {
+    /// One zone in one format.
+    Zone(Zone, Format),
+    /// audit.json
+    Audit,
+    /// quarantine.jsonl
+    Quarantine,
+    /// Everything a `stedi run` writes, zones in this format, as one zip.
+    Everything(Format),
+}
+
+/// One quarantine reason and how many of a file's records it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    /// The reason.
+    pub reason: String,
+    /// Records.
+    pub count: u64,
+    /// Line of the first record with this reason.
+    pub first_line: u64,
+}
+
+/// Worker -> page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker is listening.
+    Ready,
+    /// The demo generator made a file (it is being read next).
+    FileAdded {
+        /// Its id.
+        id: u32,
+        /// Its name.
+        name: String,
+        /// Its size.
+        bytes: u64,
+    },
+    /// Bytes of a file read so far.
+    Progress {
+        /// The file's id.
+        id: u32,
+        /// Bytes read.
+        done: u64,
+    },
+    /// A file was read.
+    FileRead {
+        /// The file's id.
+        id: u32,
+        /// Counts, source, hash and problems.
+        summary: InputSummary,
+        /// Quarantine reasons, most frequent first.
+        reasons: Vec<ReasonCount>,
+    },
+    /// A file could not be read at all.
+    FileFailed {
+        /// The file's id.
+        id: u32,
+        /// What went wrong and what to do.
+        message: String,
+    },
+    /// The zones of a run.
+    RunDone {
+        /// The run's audit (without outputs).
+        audit: Box<Audit>,
+        /// Milliseconds the run took.
+        millis: f64,
+    },
+    /// A download is ready; the bytes are attached.
+    File {
+        /// File name to save as.
+        name: String,
+        /// MIME type.
+        mime: String,
+    },
+    /// Something failed; nothing was changed.
+    Failed {
+        /// What went wrong and what to do.
+        message: String,
+    },
+}
+
+const MSG: &str = "msg";
+const FILE: &str = "file";
+const BYTES: &str = "bytes";
+
+/// A message as a JS object, with an optional `File` or bytes attached.
+pub fn encode<T: Serialize>(
+    msg: &T,
+    file: Option<&JsValue>,
+    bytes: Option<&js_sys::Uint8Array>,
+) -> JsValue {
+    let obj = js_sys::Object::new();
+    let json = serde_json::to_string(msg).expect("messages are plain data");
+    set(&obj, MSG, &JsValue::from_str(&json));
+    if let Some(f) = file {
+        set(&obj, FILE, f);
+    }
+    if let Some(b) = bytes {
+        set(&obj, BYTES, b);
+    }
+    obj.into()
+}
+
+fn set(obj: &js_sys::Object, key: &str, value: &JsValue) {
+    // Setting a property on a fresh plain object cannot fail.
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined())
+}
+
+/// A received message, with its attachments.
+pub struct Received<T> {
+    /// The message.
+    pub msg: T,
+    /// The attached `File`, if any.
+    pub file: Option<web_sys::File>,
+    /// The attached bytes, if any.
+    pub bytes: Option<js_sys::Uint8Array>,
+}
+
+/// Decodes a message event's data.
+pub fn decode<T: for<'de> Deserialize<'de>>(data: &JsValue) -> Result<Received<T>, String> {
+    let json = get(data, MSG)
+        .and_then(|v| v.as_string())
+        .ok_or("a message without its body")?;
+    let msg =
+        serde_json::from_str(&json).map_err(|e| format!("a message that cannot be read: {e}"))?;
+    Ok(Received {
+        msg,
+        file: get(data, FILE).and_then(|f| f.dyn_into().ok()),
+        bytes: get(data, BYTES).and_then(|b| b.dyn_into().ok()),
+    })
+}

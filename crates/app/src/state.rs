@@ -1,0 +1,236 @@
+//! The page's state: plain Rust types with methods, held in one root signal.
+
+use crate::protocol::ReasonCount;
+use stedi_core::audit::Audit;
+use stedi_core::ingest::{InputSummary, Source};
+use stedi_core::{Policy, Preset};
+
+/// Where a loaded file is in its reading.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileStatus {
+    /// Being read; bytes done so far.
+    Reading(u64),
+    /// Read: its counts and quarantine reasons.
+    Read {
+        /// Counts, source, problems.
+        summary: InputSummary,
+        /// Quarantine reasons, most frequent first.
+        reasons: Vec<ReasonCount>,
+    },
+    /// Could not be read at all.
+    Failed(String),
+}
+
+/// One file the user added.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedFile {
+    /// The page's id for it.
+    pub id: u32,
+    /// File name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The source the user chose, if they overrode detection.
+    pub chosen: Option<Source>,
+    /// Reading state.
+    pub status: FileStatus,
+}
+
+impl LoadedFile {
+    /// Bytes read so far.
+    pub fn done(&self) -> u64 {
+        match self.status {
+            FileStatus::Reading(done) => done,
+            _ => self.size,
+        }
+    }
+}
+
+/// The preset picker's value: one of the presets, or knobs set by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresetChoice {
+    /// A named preset.
+    Preset(Preset),
+    /// Knobs set one by one.
+    Custom,
+}
+
+/// The outcome of the last run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    /// Counts, findings and quarantine of the run.
+    pub audit: Audit,
+    /// How long building the zones took in the worker, in ms.
+    pub millis: f64,
+}
+
+/// Everything the page shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppState {
+    /// Files, in the order they were added.
+    pub files: Vec<LoadedFile>,
+    /// The next file id.
+    pub next_id: u32,
+    /// Files with this id or greater form the load in progress (for the progress bar).
+    pub load_from: u32,
+    /// The preset picker.
+    pub preset: PresetChoice,
+    /// The knobs in force.
+    pub policy: Policy,
+    /// The salt typed by the user; empty means a random salt per run.
+    pub salt: String,
+    /// The last run's result; `None` before any, or after the files changed.
+    pub result: Option<RunResult>,
+    /// A run was asked for and has not answered yet.
+    pub running: bool,
+    /// A message for the user about the whole page (not about one file).
+    pub notice: Option<String>,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        AppState {
+            files: Vec::new(),
+            next_id: 1,
+            load_from: 1,
+            preset: PresetChoice::Preset(Preset::Strict),
+            policy: Policy::default(),
+            salt: String::new(),
+            result: None,
+            running: false,
+            notice: None,
+        }
+    }
+}
+
+impl AppState {
+    /// Adds a file being read; returns its id.
+    pub fn add_file(&mut self, name: String, size: u64) -> u32 {
+        if !self.is_reading() {
+            self.load_from = self.next_id;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.files.push(LoadedFile {
+            id,
+            name,
+            size,
+            chosen: None,
+            status: FileStatus::Reading(0),
+        });
+        self.result = None;
+        id
+    }
+
+    /// The file with this id.
+    pub fn file_mut(&mut self, id: u32) -> Option<&mut LoadedFile> {
+        self.files.iter_mut().find(|f| f.id == id)
+    }
+
+    /// Whether any file is still being read.
+    pub fn is_reading(&self) -> bool {
+        self.files
+            .iter()
+            .any(|f| matches!(f.status, FileStatus::Reading(_)))
+    }
+
+    /// Bytes done and total of the load in progress.
+    pub fn progress(&self) -> (u64, u64) {
+        self.files
+            .iter()
+            .filter(|f| f.id >= self.load_from)
+            .fold((0, 0), |(d, t), f| (d + f.done(), t + f.size))
+    }
+
+    /// Whether there is anything to run the zones on.
+    pub fn has_read_files(&self) -> bool {
+        self.files
+            .iter()
+            .any(|f| matches!(f.status, FileStatus::Read { .. }))
+    }
+
+    /// Picks a preset (or Custom, which keeps the knobs as they are).
+    pub fn choose_preset(&mut self, choice: PresetChoice) {
+        self.preset = choice;
+        if let PresetChoice::Preset(p) = choice {
+            self.policy = Policy::preset(p);
+        }
+    }
+
+    /// Changes knobs; the picker then shows the preset they match, or Custom.
+    pub fn set_policy(&mut self, change: impl FnOnce(&mut Policy)) {
+        change(&mut self.policy);
+        self.preset = self
+            .policy
+            .matching_preset()
+            .map_or(PresetChoice::Custom, PresetChoice::Preset);
+    }
+
+    /// The salt to send: `None` for a random one.
+    pub fn salt(&self) -> Option<String> {
+        (!self.salt.is_empty()).then(|| self.salt.clone())
+    }
+}
+
+/// A byte count for people: `845.0 KB`, `1.1 MB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// A count with thousands separators: `81,273`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stedi_core::{MlJoin, Pii};
+
+    #[test]
+    fn changing_a_knob_moves_the_picker_to_custom_and_back() {
+        let mut s = AppState::default();
+        s.set_policy(|p| p.ml_join = MlJoin::Timestamp);
+        assert_eq!(s.preset, PresetChoice::Custom);
+        s.set_policy(|p| p.ml_join = MlJoin::Device);
+        assert_eq!(s.preset, PresetChoice::Preset(Preset::Strict));
+        s.choose_preset(PresetChoice::Preset(Preset::Rubric));
+        assert_eq!(s.policy.pii, Pii::Keep);
+    }
+
+    #[test]
+    fn progress_counts_only_the_load_in_progress() {
+        let mut s = AppState::default();
+        let a = s.add_file("a".into(), 100);
+        s.file_mut(a).unwrap().status = FileStatus::Failed("x".into());
+        let b = s.add_file("b".into(), 50);
+        s.file_mut(b).unwrap().status = FileStatus::Reading(10);
+        assert_eq!(s.progress(), (10, 50));
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(81273), "81,273");
+        assert_eq!(thousands(956), "956");
+        assert_eq!(human_bytes(844_957), "845.0 KB");
+        assert_eq!(human_bytes(12), "12 B");
+    }
+}

@@ -1,0 +1,271 @@
+//! Loading data: the drop zone, the file and folder pickers, the demo button, the list of
+//! files with their counts, and the progress bar.
+
+use crate::bridge::{dropped_files, input_files, take_drop};
+use crate::state::{human_bytes, thousands, FileStatus, LoadedFile};
+use crate::Ctx;
+use leptos::html;
+use leptos::prelude::*;
+use stedi_core::ingest::Source;
+use wasm_bindgen::JsCast;
+
+/// The loading section.
+#[component]
+pub fn Load() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let files_input: NodeRef<html::Input> = NodeRef::new();
+    let folder_input: NodeRef<html::Input> = NodeRef::new();
+    let dragging = RwSignal::new(false);
+
+    // The folder picker attribute is not in the HTML standard, so it is set here.
+    Effect::new(move |_| {
+        if let Some(input) = folder_input.get() {
+            let _ = input.set_attribute("webkitdirectory", "");
+        }
+    });
+
+    let picked = move |folder: bool| {
+        move |ev: leptos::ev::Event| {
+            let Some(input) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            else {
+                return;
+            };
+            ctx.add_files(input_files(&input, folder));
+            // Lets the same file be picked again later.
+            input.set_value("");
+        }
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        let Some(data) = ev.data_transfer() else {
+            return;
+        };
+        let dropped = take_drop(&data);
+        wasm_bindgen_futures::spawn_local(async move {
+            ctx.add_files(dropped_files(dropped).await);
+        });
+    };
+
+    view! {
+        <section class="card" aria-labelledby="load-title">
+            <h2 id="load-title">"1. Load data"</h2>
+            <div
+                class="dropzone"
+                class:dragging=move || dragging.get()
+                data-testid="dropzone"
+                on:dragover=move |ev: leptos::ev::DragEvent| {
+                    ev.prevent_default();
+                    dragging.set(true);
+                }
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=on_drop
+            >
+                <p>
+                    "Drop customer, accelerometer and step-trainer JSON files or whole folders here \
+                     (JSON Lines or JSON arrays, .gz too). Each file's source is told from its keys."
+                </p>
+                <div class="actions">
+                    <button on:click=move |_| {
+                        if let Some(i) = files_input.get() {
+                            i.click();
+                        }
+                    }>"Choose files"</button>
+                    <button on:click=move |_| {
+                        if let Some(i) = folder_input.get() {
+                            i.click();
+                        }
+                    }>"Choose a folder"</button>
+                    <button class="secondary" data-testid="demo" on:click=move |_| ctx.demo()>
+                        "Try demo data"
+                    </button>
+                </div>
+                <input
+                    type="file"
+                    multiple
+                    class="visually-hidden"
+                    aria-label="Choose JSON files"
+                    data-testid="file-input"
+                    node_ref=files_input
+                    on:change=picked(false)
+                />
+                <input
+                    type="file"
+                    multiple
+                    class="visually-hidden"
+                    aria-label="Choose a folder of JSON files"
+                    data-testid="folder-input"
+                    node_ref=folder_input
+                    on:change=picked(true)
+                />
+            </div>
+            <Progress />
+            <FileList />
+        </section>
+    }
+}
+
+/// Bytes read of the load in progress, with Cancel.
+#[component]
+fn Progress() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let busy = move || ctx.state.with(|s| s.is_reading() || s.running);
+    let progress = move || ctx.state.with(|s| s.progress());
+    view! {
+        <Show when=busy>
+            <div class="progress" data-testid="progress">
+                <label for="load-progress">
+                    {move || {
+                        let (done, total) = progress();
+                        if ctx.state.with(|s| s.is_reading()) {
+                            format!("Reading: {} of {}", human_bytes(done), human_bytes(total))
+                        } else {
+                            "Building the zones…".to_string()
+                        }
+                    }}
+                </label>
+                <progress
+                    id="load-progress"
+                    max=move || progress().1.max(1).to_string()
+                    value=move || progress().0.to_string()
+                ></progress>
+                <button class="secondary" data-testid="cancel" on:click=move |_| ctx.cancel()>
+                    "Cancel"
+                </button>
+            </div>
+        </Show>
+    }
+}
+
+/// The files loaded, with their counts, source and problems.
+#[component]
+fn FileList() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let files = move || ctx.state.with(|s| s.files.clone());
+    view! {
+        <Show when=move || !files().is_empty()>
+            <table class="files" data-testid="files">
+                <caption class="visually-hidden">"Loaded files"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"File"</th>
+                        <th scope="col">"Size"</th>
+                        <th scope="col">"Source"</th>
+                        <th scope="col" class="num">"Accepted"</th>
+                        <th scope="col" class="num">"Quarantined"</th>
+                        <th scope="col"><span class="visually-hidden">"Remove"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=files key=|f| (f.id, format!("{:?}{:?}", f.status, f.chosen)) let:file>
+                        <FileRow file=file />
+                    </For>
+                </tbody>
+            </table>
+        </Show>
+    }
+}
+
+fn source_value(source: Option<Source>) -> &'static str {
+    source.map_or("auto", Source::as_str)
+}
+
+#[component]
+fn FileRow(file: LoadedFile) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let id = file.id;
+    let (detected, accepted, quarantined) = match &file.status {
+        FileStatus::Read { summary, .. } => (
+            summary.source,
+            thousands(summary.accepted),
+            thousands(summary.quarantined),
+        ),
+        FileStatus::Reading(done) => (
+            None,
+            format!("{}%", done * 100 / file.size.max(1)),
+            String::new(),
+        ),
+        FileStatus::Failed(_) => (None, "-".into(), "-".into()),
+    };
+    let auto_label = match (&file.status, detected) {
+        (FileStatus::Read { .. }, Some(s)) if file.chosen.is_none() => {
+            format!("{} (detected)", s.as_str())
+        }
+        (FileStatus::Read { .. }, None) if file.chosen.is_none() => {
+            "unknown: choose one".to_string()
+        }
+        _ => "detect from keys".to_string(),
+    };
+    let chosen = source_value(file.chosen);
+    let problems = match &file.status {
+        FileStatus::Read { summary, reasons } => {
+            let mut lines: Vec<String> = summary.problems.clone();
+            lines.extend(reasons.iter().map(|r| {
+                format!(
+                    "{} record(s): {} (first at line {})",
+                    thousands(r.count),
+                    r.reason,
+                    r.first_line
+                )
+            }));
+            lines
+        }
+        FileStatus::Failed(message) => vec![message.clone()],
+        FileStatus::Reading(_) => Vec::new(),
+    };
+    let name = file.name.clone();
+    let has_problems = !problems.is_empty();
+    view! {
+        <tr data-testid="file-row" data-name=name.clone()>
+            <th scope="row" class="name">{name.clone()}</th>
+            <td>{human_bytes(file.size)}</td>
+            <td>
+                <select
+                    aria-label=format!("Source of {name}")
+                    data-testid="source-select"
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        ctx.set_source(id, v.parse::<Source>().ok());
+                    }
+                >
+                    <option value="auto" selected=chosen == "auto">{auto_label}</option>
+                    {Source::ALL
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <option value=s.as_str() selected=chosen == s.as_str()>
+                                    {s.as_str()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </td>
+            <td class="num" data-testid="accepted">{accepted}</td>
+            <td class="num" data-testid="quarantined">{quarantined}</td>
+            <td>
+                <button
+                    class="link"
+                    aria-label=format!("Remove {name}")
+                    on:click=move |_| ctx.remove(id)
+                >
+                    "Remove"
+                </button>
+            </td>
+        </tr>
+        {has_problems
+            .then(|| {
+                view! {
+                    <tr class="problems">
+                        <td colspan="6">
+                            <ul data-testid="file-problems">
+                                {problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                            </ul>
+                        </td>
+                    </tr>
+                }
+            })}
+    }
+}

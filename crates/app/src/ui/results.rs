@@ -1,0 +1,305 @@
+//! The result: the machine-learning dataset first, then the pipeline with each rule's
+//! effect, the findings, the quarantine, and every zone for download.
+
+use crate::protocol::Download;
+use crate::state::{thousands, RunResult};
+use crate::Ctx;
+use leptos::prelude::*;
+use stedi_core::audit::Audit;
+use stedi_core::export::Format;
+use stedi_core::{ConsentTime, MlJoin, Zone};
+
+/// The results section; empty until a run is done.
+#[component]
+pub fn Results() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let result = move || ctx.state.with(|s| s.result.clone());
+    view! {
+        <section class="card" aria-labelledby="results-title" data-testid="results">
+            <h2 id="results-title">"3. Zones and downloads"</h2>
+            {move || match result() {
+                None => view! {
+                    <p class="hint">"Load files (or the demo data) to build the zones."</p>
+                }
+                .into_any(),
+                Some(r) => view! { <RunView result=r /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RunView(result: RunResult) -> impl IntoView {
+    let audit = result.audit;
+    let rows = |z: Zone| audit.rows(z);
+    let enforce = audit.policy.knobs.consent_time == ConsentTime::Enforce;
+    view! {
+        <Featured rows=rows(Zone::MachineLearningCurated) />
+        <p class="timing" data-testid="timing">
+            {format!("Zones built in {:.0} ms.", result.millis)}
+        </p>
+        <h3>"The pipeline"</h3>
+        <div class="pipeline" data-testid="pipeline">
+            <Lane
+                title="Customers"
+                steps=vec![
+                    (Zone::CustomerLanding, String::new()),
+                    (Zone::CustomerTrusted, "current record (latest update) has consent to research".to_string()),
+                    (Zone::CustomerCurated, "has at least one trusted phone reading".to_string()),
+                ]
+                audit=audit.clone()
+            />
+            <Lane
+                title="Phone accelerometer"
+                steps=vec![
+                    (Zone::AccelerometerLanding, String::new()),
+                    (
+                        Zone::AccelerometerTrusted,
+                        if enforce {
+                            "owner is a trusted customer, reading taken at or after consent"
+                        } else {
+                            "owner is a trusted customer"
+                        }
+                        .to_string(),
+                    ),
+                ]
+                audit=audit.clone()
+            />
+            <Lane
+                title="Step Trainer"
+                steps=vec![
+                    (Zone::StepTrainerLanding, String::new()),
+                    (
+                        Zone::StepTrainerTrusted,
+                        if enforce {
+                            "device of a curated customer, reading at or after consent"
+                        } else {
+                            "device of a curated customer"
+                        }
+                        .to_string(),
+                    ),
+                ]
+                audit=audit.clone()
+            />
+            <div class="lane ml">
+                <h4>"Machine learning"</h4>
+                <p class="rule">
+                    {match audit.policy.knobs.ml_join {
+                        MlJoin::Device => "step_trainer_trusted joined to its owner's accelerometer_trusted readings at the same millisecond",
+                        MlJoin::Timestamp => "step_trainer_trusted joined to every accelerometer_trusted reading at the same millisecond, whoever's phone",
+                    }}
+                </p>
+                <ZoneBox zone=Zone::MachineLearningCurated rows=rows(Zone::MachineLearningCurated) />
+            </div>
+        </div>
+        <Findings audit=audit.clone() />
+        <Quarantine audit=audit.clone() />
+        <ZoneTable audit=audit />
+    }
+}
+
+fn format_buttons(zone: Zone) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    Format::ALL
+        .into_iter()
+        .map(|f| {
+            let label = match f {
+                Format::Jsonl => "JSON Lines",
+                Format::Csv => "CSV",
+                Format::Parquet => "Parquet",
+            };
+            view! {
+                <button
+                    class="secondary small"
+                    data-testid=format!("download-{}-{}", zone.as_str(), f.extension())
+                    aria-label=format!("Download {} as {label}", zone.as_str())
+                    on:click=move |_| ctx.download(Download::Zone(zone, f))
+                >
+                    {label}
+                </button>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn Featured(rows: u64) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let zip_format = RwSignal::new(Format::Jsonl);
+    view! {
+        <div class="featured" data-testid="featured">
+            <div>
+                <h3>"machine_learning_curated"</h3>
+                <p>
+                    <strong data-testid="featured-rows">{thousands(rows)}</strong>
+                    " rows ready for data scientists."
+                </p>
+            </div>
+            <div class="actions">
+                {format_buttons(Zone::MachineLearningCurated)}
+            </div>
+            <div class="actions everything">
+                <label>
+                    "Zones as "
+                    <select
+                        data-testid="zip-format"
+                        on:change=move |ev| {
+                            zip_format.set(event_target_value(&ev).parse().unwrap_or(Format::Jsonl))
+                        }
+                    >
+                        <option value="jsonl">"JSON Lines"</option>
+                        <option value="csv">"CSV"</option>
+                        <option value="parquet">"Parquet"</option>
+                    </select>
+                </label>
+                <button
+                    data-testid="download-everything"
+                    on:click=move |_| ctx.download(Download::Everything(zip_format.get_untracked()))
+                >
+                    "Download everything (.zip)"
+                </button>
+                <button class="secondary" data-testid="download-audit" on:click=move |_| ctx.download(Download::Audit)>
+                    "audit.json"
+                </button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn ZoneBox(zone: Zone, rows: u64) -> impl IntoView {
+    view! {
+        <div class="zone" data-testid=format!("zone-{}", zone.as_str()) data-rows=rows.to_string()>
+            <span class="zone-name">{zone.as_str()}</span>
+            <span class="zone-rows" data-testid=format!("count-{}", zone.as_str())>{thousands(rows)}</span>
+        </div>
+    }
+}
+
+#[component]
+fn Lane(title: &'static str, steps: Vec<(Zone, String)>, audit: Audit) -> impl IntoView {
+    let mut previous: Option<u64> = None;
+    let items = steps
+        .into_iter()
+        .map(|(zone, rule)| {
+            let rows = audit.rows(zone);
+            let step = previous.map(|before| {
+                let removed = before.saturating_sub(rows);
+                view! {
+                    <div class="rule" data-testid=format!("rule-{}", zone.as_str())>
+                        <span class="arrow" aria-hidden="true">"↓"</span>
+                        <span>{rule}</span>
+                        <span class="removed">{format!("{} removed", thousands(removed))}</span>
+                    </div>
+                }
+            });
+            previous = Some(rows);
+            view! {
+                {step}
+                <ZoneBox zone=zone rows=rows />
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="lane">
+            <h4>{title}</h4>
+            {items}
+        </div>
+    }
+}
+
+#[component]
+fn Findings(audit: Audit) -> impl IntoView {
+    let f = audit.findings;
+    let items = vec![
+        ("customers_without_consent", f.customers_without_consent, "customers have not consented to research (their current record has no shareWithResearchAsOfDate): none of their data passes."),
+        ("readings_before_consent", f.readings_before_consent, "phone readings of consenting customers were taken before they consented."),
+        ("cross_customer_matches", f.cross_customer_matches, "step readings would be joined to another customer's phone by the course's timestamp-only join."),
+        ("duplicate_emails", f.duplicate_emails, "emails have more than one customer record; the one with the latest lastUpdateDate is taken as current."),
+        ("shared_serials", f.shared_serials, "serial numbers belong to more than one customer."),
+    ];
+    view! {
+        <h3>"Findings"</h3>
+        <ul class="findings" data-testid="findings">
+            {items
+                .into_iter()
+                .map(|(key, n, text)| {
+                    view! {
+                        <li data-testid=format!("finding-{key}") data-value=n.to_string()>
+                            <strong>{thousands(n)}</strong>
+                            " "
+                            {text}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn Quarantine(audit: Audit) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let q = audit.quarantine;
+    let total = q.total;
+    let mut reasons: Vec<(String, u64)> = q.by_reason.into_iter().collect();
+    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    view! {
+        <h3>"Quarantine"</h3>
+        <div class="quarantine" data-testid="quarantine" data-total=total.to_string()>
+            <p>
+                {if total == 0 {
+                    "No record was quarantined: every record of every file was accepted.".to_string()
+                } else {
+                    format!(
+                        "{} record(s) could not be accepted. None were dropped silently: each is in quarantine.jsonl with its file, line and reason.",
+                        thousands(total),
+                    )
+                }}
+            </p>
+            <ul>
+                {reasons
+                    .into_iter()
+                    .map(|(reason, n)| view! { <li><strong>{thousands(n)}</strong>" "{reason}</li> })
+                    .collect_view()}
+            </ul>
+            <button
+                class="secondary small"
+                data-testid="download-quarantine"
+                on:click=move |_| ctx.download(Download::Quarantine)
+            >
+                "quarantine.jsonl"
+            </button>
+        </div>
+    }
+}
+
+#[component]
+fn ZoneTable(audit: Audit) -> impl IntoView {
+    view! {
+        <h3>"Every zone"</h3>
+        <table class="zones" data-testid="zones">
+            <thead>
+                <tr>
+                    <th scope="col">"Zone"</th>
+                    <th scope="col" class="num">"Rows"</th>
+                    <th scope="col">"Download"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {Zone::ALL
+                    .into_iter()
+                    .map(|zone| {
+                        view! {
+                            <tr>
+                                <th scope="row">{zone.as_str()}</th>
+                                <td class="num">{thousands(audit.rows(zone))}</td>
+                                <td class="actions">{format_buttons(zone)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,382 @@
+//! The worker side: reads files in chunks into stedi-core, builds zones, writes downloads.
+//! Runs in a dedicated web worker, never on the page's thread.
+
+use crate::protocol::{decode, encode, Download, FromWorker, ReasonCount, ToWorker};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use stedi_core::audit::{write_run, Audit};
+use stedi_core::export::{write_quarantine, ZoneWriter};
+use stedi_core::ingest::{FileBatch, FileReader, Landing, Source};
+use stedi_core::pii::Salt;
+use stedi_core::{Policy, Zones};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
+
+/// Bytes read from a `File` at a time.
+const CHUNK: f64 = 4.0 * 1024.0 * 1024.0;
+
+/// Where a file's bytes are: a user's file, or generated demo bytes.
+enum Origin {
+    File(web_sys::File),
+    Bytes(Vec<u8>),
+}
+
+struct Entry {
+    id: u32,
+    name: String,
+    origin: Origin,
+    batch: Option<FileBatch>,
+}
+
+struct Run {
+    policy: Policy,
+    salt: Salt,
+    salt_given: bool,
+    zones: Zones,
+}
+
+#[derive(Default)]
+struct State {
+    entries: Vec<Entry>,
+    /// The merged landing zones; `None` when the files changed since.
+    landing: Option<Landing>,
+    run: Option<Run>,
+}
+
+/// Starts listening for the page's messages.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let state = Rc::new(RefCell::new(State::default()));
+    let handler_scope = scope.clone();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let reply = |msg: FromWorker| post(&handler_scope, &msg, None);
+        match decode::<ToWorker>(&ev.data()) {
+            Ok(received) => handle(&handler_scope, &mut state.borrow_mut(), received),
+            Err(message) => reply(FromWorker::Failed { message }),
+        }
+    });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    post(&scope, &FromWorker::Ready, None);
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker, bytes: Option<js_sys::Uint8Array>) {
+    let data = encode(msg, None, bytes.as_ref());
+    let result = match bytes {
+        Some(b) => scope.post_message_with_transfer(&data, &js_sys::Array::of1(&b.buffer())),
+        None => scope.post_message(&data),
+    };
+    if let Err(e) = result {
+        web_sys::console::error_2(&"could not post a message to the page".into(), &e);
+    }
+}
+
+fn handle(
+    scope: &DedicatedWorkerGlobalScope,
+    state: &mut State,
+    received: crate::protocol::Received<ToWorker>,
+) {
+    let reply = |msg: FromWorker| post(scope, &msg, None);
+    match received.msg {
+        ToWorker::AddFile { id, name, source } => {
+            let Some(file) = received.file else {
+                return reply(FromWorker::FileFailed {
+                    id,
+                    message: "the browser sent no file to read; add it again".into(),
+                });
+            };
+            state.entries.push(Entry {
+                id,
+                name,
+                origin: Origin::File(file),
+                batch: None,
+            });
+            read_entry(scope, state, id, source);
+        }
+        ToWorker::Demo { first_id, scale } => {
+            let mut files = Vec::new();
+            let _ = stedi_core::gen::generate(scale, 1, |f| {
+                files.push(f);
+                Ok::<_, ()>(())
+            });
+            for (i, f) in files.into_iter().enumerate() {
+                let id = first_id + i as u32;
+                let name = f.path.rsplit('/').next().unwrap_or(&f.path).to_string();
+                reply(FromWorker::FileAdded {
+                    id,
+                    name: name.clone(),
+                    bytes: f.bytes.len() as u64,
+                });
+                state.entries.push(Entry {
+                    id,
+                    name,
+                    origin: Origin::Bytes(f.bytes),
+                    batch: None,
+                });
+                read_entry(scope, state, id, None);
+            }
+        }
+        ToWorker::Remove { id } => {
+            state.entries.retain(|e| e.id != id);
+            state.landing = None;
+            state.run = None;
+        }
+        ToWorker::SetSource { id, source } => read_entry(scope, state, id, source),
+        ToWorker::Run { policy, salt } => run(scope, state, policy, salt),
+        ToWorker::Download(what) => match download(state, what) {
+            Ok((name, mime, bytes)) => {
+                let array = js_sys::Uint8Array::from(bytes.as_slice());
+                post(scope, &FromWorker::File { name, mime }, Some(array));
+            }
+            Err(message) => reply(FromWorker::Failed { message }),
+        },
+    }
+}
+
+/// Reads (or re-reads) one file into a batch, posting progress as it goes.
+fn read_entry(
+    scope: &DedicatedWorkerGlobalScope,
+    state: &mut State,
+    id: u32,
+    source: Option<Source>,
+) {
+    state.landing = None;
+    state.run = None;
+    let Some(entry) = state.entries.iter_mut().find(|e| e.id == id) else {
+        return;
+    };
+    let mut reader = FileReader::new(entry.name.clone(), source);
+    let progress = |done: u64| post(scope, &FromWorker::Progress { id, done }, None);
+    match &entry.origin {
+        Origin::Bytes(bytes) => {
+            for chunk in bytes.chunks(CHUNK as usize) {
+                reader.feed(chunk);
+            }
+            progress(bytes.len() as u64);
+        }
+        Origin::File(file) => {
+            if let Err(message) = read_file(file, &mut reader, progress) {
+                entry.batch = None;
+                return post(scope, &FromWorker::FileFailed { id, message }, None);
+            }
+        }
+    }
+    let batch = reader.finish();
+    let reasons = reason_counts(&batch);
+    post(
+        scope,
+        &FromWorker::FileRead {
+            id,
+            summary: batch.summary.clone(),
+            reasons,
+        },
+        None,
+    );
+    entry.batch = Some(batch);
+}
+
+fn read_file(
+    file: &web_sys::File,
+    reader: &mut FileReader,
+    progress: impl Fn(u64),
+) -> Result<(), String> {
+    let sync = FileReaderSync::new()
+        .map_err(|_| "this browser cannot read files in a worker".to_string())?;
+    let size = file.size();
+    let mut at = 0.0;
+    while at < size {
+        let end = (at + CHUNK).min(size);
+        let cannot = |_| {
+            format!(
+                "the browser could not read {} (was it moved, changed or deleted?); add it again",
+                file.name()
+            )
+        };
+        let blob = file.slice_with_f64_and_f64(at, end).map_err(cannot)?;
+        let buffer = sync.read_as_array_buffer(&blob).map_err(cannot)?;
+        reader.feed(&js_sys::Uint8Array::new(&buffer).to_vec());
+        at = end;
+        progress(at as u64);
+    }
+    Ok(())
+}
+
+fn reason_counts(batch: &FileBatch) -> Vec<ReasonCount> {
+    let mut by_reason: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for q in batch.quarantine() {
+        let slot = by_reason.entry(&q.reason).or_insert((0, q.line));
+        slot.0 += 1;
+    }
+    let mut reasons: Vec<_> = by_reason
+        .into_iter()
+        .map(|(reason, (count, first_line))| ReasonCount {
+            reason: reason.to_string(),
+            count,
+            first_line,
+        })
+        .collect();
+    reasons.sort_by(|a, b| b.count.cmp(&a.count).then(a.first_line.cmp(&b.first_line)));
+    reasons
+}
+
+fn random_salt() -> Result<Salt, String> {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let crypto = scope
+        .crypto()
+        .map_err(|_| "no random numbers in this browser: type a salt".to_string())?;
+    let mut bytes = [0u8; 32];
+    crypto
+        .get_random_values_with_u8_array(&mut bytes)
+        .map_err(|_| "no random numbers in this browser: type a salt".to_string())?;
+    Ok(Salt::random(bytes))
+}
+
+fn now() -> f64 {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    scope.performance().map_or(0.0, |p| p.now())
+}
+
+fn run(
+    scope: &DedicatedWorkerGlobalScope,
+    state: &mut State,
+    policy: Policy,
+    salt: Option<String>,
+) {
+    let started = now();
+    let salt_given = salt.is_some();
+    let salt = match salt {
+        Some(text) => Salt::given(&text),
+        None => match random_salt() {
+            Ok(s) => s,
+            Err(message) => return post(scope, &FromWorker::Failed { message }, None),
+        },
+    };
+    let landing = state.landing.get_or_insert_with(|| {
+        Landing::merge(state.entries.iter().filter_map(|e| e.batch.as_ref()))
+    });
+    let zones = Zones::build(landing, &policy);
+    let audit = Audit::new(landing, &zones, &policy, salt_given);
+    state.run = Some(Run {
+        policy,
+        salt,
+        salt_given,
+        zones,
+    });
+    post(
+        scope,
+        &FromWorker::RunDone {
+            audit: Box::new(audit),
+            millis: now() - started,
+        },
+        None,
+    );
+}
+
+fn download(state: &State, what: Download) -> Result<(String, String, Vec<u8>), String> {
+    let (Some(landing), Some(run)) = (&state.landing, &state.run) else {
+        return Err("the zones are out of date: wait for the run to finish, then download".into());
+    };
+    let writer = ZoneWriter {
+        landing,
+        zones: &run.zones,
+        pii: run.policy.pii,
+        salt: &run.salt,
+    };
+    let mut out = Vec::new();
+    let fail = |e: stedi_core::Error| e.to_string();
+    match what {
+        Download::Zone(zone, format) => {
+            writer.write(zone, format, &mut out).map_err(fail)?;
+            Ok((format.file_name(zone), mime(format.extension()), out))
+        }
+        Download::Audit => {
+            // The audit lists output hashes, so it comes from writing a whole run.
+            let files = write_all(landing, run, stedi_core::export::Format::Jsonl)?;
+            let audit = files.into_iter().find(|f| f.0 == "audit.json").map(|f| f.1);
+            Ok(("audit.json".into(), mime("json"), audit.unwrap_or_default()))
+        }
+        Download::Quarantine => {
+            write_quarantine(&landing.quarantine, &mut out).map_err(fail)?;
+            Ok(("quarantine.jsonl".into(), mime("jsonl"), out))
+        }
+        Download::Everything(format) => {
+            let files = write_all(landing, run, format)?;
+            Ok(("stedi-lakehouse.zip".into(), mime("zip"), zip(&files)?))
+        }
+    }
+}
+
+/// Every file `stedi run` writes, with the same bytes.
+fn write_all(
+    landing: &Landing,
+    run: &Run,
+    format: stedi_core::export::Format,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    type Files = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    /// Collects one file's bytes into the shared list (Parquet's writer wants `Send`).
+    struct Sink(Files, usize);
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let mut files = self
+                .0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?;
+            files[self.1].1.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let files: Files = Arc::default();
+    write_run(
+        landing,
+        &run.zones,
+        &run.policy,
+        &run.salt,
+        run.salt_given,
+        format,
+        &mut |name| {
+            let mut list = files
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?;
+            list.push((name.to_string(), Vec::new()));
+            Ok(Sink(files.clone(), list.len() - 1))
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let files = std::mem::take(&mut *files.lock().map_err(|_| "poisoned".to_string())?);
+    Ok(files)
+}
+
+fn zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, String> {
+    use zip::write::SimpleFileOptions;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // A fixed timestamp keeps the archive's bytes reproducible.
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    let fail = |e: &dyn std::fmt::Display| format!("could not build the zip: {e}");
+    for (name, bytes) in files {
+        zip.start_file(name.as_str(), options)
+            .map_err(|e| fail(&e))?;
+        zip.write_all(bytes).map_err(|e| fail(&e))?;
+    }
+    Ok(zip.finish().map_err(|e| fail(&e))?.into_inner())
+}
+
+fn mime(extension: &str) -> String {
+    match extension {
+        "csv" => "text/csv",
+        "json" => "application/json",
+        "jsonl" => "application/x-ndjson",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+    .to_string()
+}
