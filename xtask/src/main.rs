@@ -5,6 +5,8 @@
 //! - `dist`: build the release site into `dist/`, with relative URLs.
 //! - `setup`: only install the tools.
 
+mod e2e;
+
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,7 +14,8 @@ use std::process::Command;
 const USAGE: &str = "usage: cargo xtask <serve|test|dist|setup>
 
   serve   install the tools, build the web app and serve it on http://127.0.0.1:8080
-  test    install the tools, then run fmt, clippy, all tests and the wasm build
+  test    install the tools, then run fmt, clippy, all tests, the release site and the
+          browser tests
   dist    build the release site into dist/ (relative URLs: it runs from any sub-path)
   setup   only install the tools (wasm target, Trunk, wasm-bindgen-cli)";
 
@@ -32,6 +35,7 @@ fn main() -> Result<()> {
         }
         "test" => {
             setup()?;
+            e2e::setup()?;
             test()
         }
         "dist" => {
@@ -154,14 +158,9 @@ fn test() -> Result<()> {
         );
     }
     cargo(&["test", "--workspace", "--exclude", "stedi-app"])?;
-    cargo(&[
-        "build",
-        "--package",
-        "stedi-core",
-        "--target",
-        "wasm32-unknown-unknown",
-    ])?;
-    run(Command::new("trunk").args(["build", "--offline"]))?;
+    cargo(&["test", "--package", "stedi-app", "--lib"])?;
+    dist()?;
+    e2e::test()?;
     println!("all checks passed");
     Ok(())
 }

@@ -243,7 +243,7 @@ fn Quarantine(audit: Audit) -> impl IntoView {
     let q = audit.quarantine;
     let total = q.total;
     let mut reasons: Vec<(String, u64)> = q.by_reason.into_iter().collect();
-    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
     view! {
         <h3>"Quarantine"</h3>
         <div class="quarantine" data-testid="quarantine" data-total=total.to_string()>
@@ -294,7 +294,9 @@ fn ZoneTable(audit: Audit) -> impl IntoView {
                             <tr>
                                 <th scope="row">{zone.as_str()}</th>
                                 <td class="num">{thousands(audit.rows(zone))}</td>
-                                <td class="actions">{format_buttons(zone)}</td>
+                                <td>
+                                    <div class="actions">{format_buttons(zone)}</div>
+                                </td>
                             </tr>
                         }
                     })

@@ -1,0 +1,24 @@
+// 1. The 13 course files through the file input give SPEC's strict, then rubric, counts.
+import { test, expect } from "@playwright/test";
+import { courseData, filesUnder, loadFiles, open, shownCounts, waitForZones } from "./helpers.mjs";
+
+const STRICT = [956, 81273, 28680, 482, 32025, 464, 11297, 32025];
+const RUBRIC = [956, 81273, 28680, 482, 40981, 482, 14460, 43681];
+
+test("course data shows the strict counts, then the rubric counts", async ({ page }) => {
+  const data = courseData();
+  test.skip(!data, "SKIPPED: set STEDI_COURSE_DATA to the course data folder to run it");
+  const files = filesUnder(data).filter((f) => f.endsWith(".json"));
+  expect(files).toHaveLength(13);
+  const errors = await open(page);
+  await loadFiles(page, files);
+  expect(Object.values(await shownCounts(page))).toEqual(STRICT);
+  await expect(page.getByTestId("finding-cross_customer_matches")).toHaveAttribute("data-value", "2228");
+
+  await page.getByTestId("preset-rubric").check();
+  await expect(page.getByTestId("count-accelerometer_trusted").first()).toHaveText("40,981");
+  await waitForZones(page);
+  expect(Object.values(await shownCounts(page))).toEqual(RUBRIC);
+  await expect(page.getByTestId("finding-cross_customer_matches")).toHaveAttribute("data-value", "2700");
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,83 @@
+// Shared steps of the end-to-end specs.
+import { expect } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ZONES = [
+  "customer_landing",
+  "accelerometer_landing",
+  "step_trainer_landing",
+  "customer_trusted",
+  "accelerometer_trusted",
+  "customer_curated",
+  "step_trainer_trusted",
+  "machine_learning_curated",
+];
+
+export const ARTIFACTS = join(import.meta.dirname, "artifacts");
+
+/** The `stedi` binary built by cargo. */
+export const STEDI = resolve(process.env.STEDI_BIN ?? join(import.meta.dirname, "../../target/debug/stedi"));
+
+/** The course data folder, or null when STEDI_COURSE_DATA is not set. */
+export function courseData() {
+  const dir = process.env.STEDI_COURSE_DATA;
+  return dir ? resolve(join(import.meta.dirname, "../.."), dir) : null;
+}
+
+/** Every file below a folder, sorted. */
+export function filesUnder(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...filesUnder(path));
+    else out.push(path);
+  }
+  return out;
+}
+
+/** A fresh `stedi gen` landing set. */
+export function generated(scale = 1, seed = 5) {
+  const dir = mkdtempSync(join(tmpdir(), "stedi-gen-"));
+  execFileSync(STEDI, ["gen", "--scale", String(scale), "--seed", String(seed), "--out", dir]);
+  return dir;
+}
+
+/** Runs `stedi run` and returns its output folder. */
+export function stediRun(args, inputs) {
+  const out = mkdtempSync(join(tmpdir(), "stedi-out-"));
+  execFileSync(STEDI, ["run", ...args, "--out", out, ...inputs]);
+  return out;
+}
+
+/** Opens the page and fails the test on any uncaught page error. */
+export async function open(page) {
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto("./");
+  await expect(page.getByTestId("app-name")).toBeVisible();
+  return errors;
+}
+
+/** Loads files through the file input and waits for the zones. */
+export async function loadFiles(page, paths) {
+  await page.getByTestId("file-input").setInputFiles(paths);
+  await waitForZones(page);
+}
+
+/** Waits until a run has finished and no file is being read. */
+export async function waitForZones(page) {
+  await expect(page.getByTestId("featured")).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByTestId("progress")).toBeHidden({ timeout: 90_000 });
+}
+
+/** The row counts the page shows, by zone. */
+export async function shownCounts(page) {
+  const counts = {};
+  for (const zone of ZONES) {
+    counts[zone] = Number(await page.getByTestId(`zone-${zone}`).first().getAttribute("data-rows"));
+  }
+  return counts;
+}
