@@ -6,6 +6,8 @@
 //! - `setup`: only install the tools.
 
 mod e2e;
+mod fuzz;
+mod spark;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -17,7 +19,9 @@ const USAGE: &str = "usage: cargo xtask <serve|test|dist|setup>
   test    install the tools, then run fmt, clippy, all tests, the release site and the
           browser tests
   dist    build the release site into dist/ (relative URLs: it runs from any sub-path)
-  setup   only install the tools (wasm target, Trunk, wasm-bindgen-cli)";
+  setup   only install the tools (wasm target, Trunk, wasm-bindgen-cli)
+  test-spark  run the exported Spark job on local Spark and check it against stedi run
+  fuzz [--seconds N]  fuzz the ingest reader for N seconds (default 60) with nightly";
 
 /// Trunk's pinned version range (0.22 needs a newer rustc).
 const TRUNK_VERSION: &str = "~0.21";
@@ -43,6 +47,8 @@ fn main() -> Result<()> {
             dist()
         }
         "setup" => setup(),
+        "test-spark" => spark::test_spark(),
+        "fuzz" => fuzz::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);

@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use protocol::{Download, FromWorker, Received, ToWorker};
 use state::{AppState, FileStatus};
 use stedi_core::ingest::Source;
+use stedi_core::review::ReviewList;
 
 /// Demo files take ids from here up, clear of the ids of files the user adds.
 const DEMO_IDS: u32 = 1 << 24;
@@ -28,6 +29,8 @@ pub struct Ctx {
     bridge: StoredValue<Option<Bridge>, LocalStorage>,
     /// File handles by id, to send again after a Cancel restarts the worker.
     handles: StoredValue<Vec<(u32, web_sys::File)>, LocalStorage>,
+    /// An audit.json to check against the files.
+    audit: StoredValue<Option<web_sys::File>, LocalStorage>,
 }
 
 impl Ctx {
@@ -41,6 +44,17 @@ impl Ctx {
 
     /// Adds files and starts reading them.
     pub fn add_files(&self, files: Vec<web_sys::File>) {
+        let (audits, files): (Vec<_>, Vec<_>) = files
+            .into_iter()
+            .partition(|f| state::is_audit_name(&f.name()));
+        if let Some(audit) = audits.into_iter().last() {
+            self.state.update(|s| {
+                s.audit_name = Some(audit.name());
+                s.verification = None;
+            });
+            self.audit.set_value(Some(audit));
+            self.verify();
+        }
         for file in files {
             let id = self
                 .state
@@ -104,6 +118,39 @@ impl Ctx {
         }
         self.state.update(|s| s.running = true);
         self.send(&ToWorker::Run { policy, salt }, None);
+    }
+
+    /// Checks the loaded audit.json against the files, once the zones are built.
+    pub fn verify(&self) {
+        let (ready, salt) = self
+            .state
+            .with_untracked(|s| (s.result.is_some() && !s.running, s.salt()));
+        if !ready {
+            return;
+        }
+        if let Some(file) = self.audit.get_value() {
+            self.send(&ToWorker::Verify { salt }, Some(&file));
+        }
+    }
+
+    /// Forgets the loaded audit.json.
+    pub fn drop_audit(&self) {
+        self.audit.set_value(None);
+        self.state.update(|s| {
+            s.audit_name = None;
+            s.verification = None;
+        });
+    }
+
+    /// Opens a review list page.
+    pub fn review(&self, list: ReviewList, query: String, page: usize) {
+        self.state.update(|s| {
+            s.review_list = list;
+            s.review_query = query.clone();
+        });
+        if self.state.with_untracked(|s| s.result.is_some()) {
+            self.send(&ToWorker::Review { list, query, page }, None);
+        }
     }
 
     /// Asks the worker for a download.
@@ -202,13 +249,25 @@ impl Ctx {
                 });
                 self.rerun();
             }
-            FromWorker::RunDone { audit, millis } => state.update(|s| {
-                s.running = false;
-                s.result = Some(state::RunResult {
-                    audit: *audit,
-                    millis,
+            FromWorker::RunDone { audit, millis } => {
+                state.update(|s| {
+                    s.running = false;
+                    s.result = Some(state::RunResult {
+                        audit: *audit,
+                        millis,
+                    });
                 });
+                let (list, query) =
+                    state.with_untracked(|s| (s.review_list, s.review_query.clone()));
+                self.review(list, query, 0);
+                self.verify();
+            }
+            FromWorker::ReviewPage { list, query, page } => state.update(|s| {
+                if s.review_list == list && s.review_query == query {
+                    s.review = Some(page);
+                }
             }),
+            FromWorker::Verified { checks } => state.update(|s| s.verification = Some(checks)),
             FromWorker::File { name, mime } => {
                 let saved = match &received.bytes {
                     Some(bytes) => bridge::save(&name, &mime, bytes),
@@ -235,6 +294,7 @@ pub fn App() -> impl IntoView {
         state: RwSignal::new(AppState::default()),
         bridge: StoredValue::new_local(None),
         handles: StoredValue::new_local(Vec::new()),
+        audit: StoredValue::new_local(None),
     };
     match Bridge::start(move |msg| ctx.on_message(msg)) {
         Ok(bridge) => ctx.bridge.set_value(Some(bridge)),
@@ -260,6 +320,7 @@ pub fn App() -> impl IntoView {
             <ui::load::Load />
             <ui::policy::PolicyPanel />
             <ui::results::Results />
+            <ui::review::Review />
         </main>
         <footer class="footer">
             <span data-testid="core-version">"stedi-core " {stedi_core::version()}</span>

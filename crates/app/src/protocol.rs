@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use stedi_core::audit::Audit;
 use stedi_core::export::Format;
 use stedi_core::ingest::{InputSummary, Source};
+use stedi_core::review::{Page, ReviewList};
+use stedi_core::verify::Check;
 use stedi_core::{Policy, Zone};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -52,6 +54,20 @@ pub enum ToWorker {
     },
     /// Produce a file of the last run for download.
     Download(Download),
+    /// One page of a review list of the last run.
+    Review {
+        /// Which list.
+        list: ReviewList,
+        /// Search text.
+        query: String,
+        /// Page number, from 0.
+        page: usize,
+    },
+    /// Check the attached audit.json against the files loaded.
+    Verify {
+        /// The salt, to check pseudonymized outputs.
+        salt: Option<String>,
+    },
 }
 
 /// What to download.
@@ -65,6 +81,8 @@ pub enum Download {
     Quarantine,
     /// Everything a `stedi run` writes, zones in this format, as one zip.
     Everything(Format),
+    /// report.html, listing the outputs of a run in this format.
+    Report(Format),
 }
 
 /// One quarantine reason and how many of a file's records it took.
@@ -128,6 +146,20 @@ pub enum FromWorker {
         name: String,
         /// MIME type.
         mime: String,
+    },
+    /// A page of a review list.
+    ReviewPage {
+        /// Which list.
+        list: ReviewList,
+        /// The search it answers.
+        query: String,
+        /// The rows.
+        page: Page,
+    },
+    /// The loaded audit.json checked against the loaded files.
+    Verified {
+        /// Every item compared.
+        checks: Vec<Check>,
     },
     /// Something failed; nothing was changed.
     Failed {

@@ -3,6 +3,8 @@
 use crate::protocol::ReasonCount;
 use stedi_core::audit::Audit;
 use stedi_core::ingest::{InputSummary, Source};
+use stedi_core::review::{Page, ReviewList};
+use stedi_core::verify::Check;
 use stedi_core::{Policy, Preset};
 
 /// Where a loaded file is in its reading.
@@ -85,6 +87,16 @@ pub struct AppState {
     pub running: bool,
     /// A message for the user about the whole page (not about one file).
     pub notice: Option<String>,
+    /// The review list open.
+    pub review_list: ReviewList,
+    /// The review search text.
+    pub review_query: String,
+    /// The review page shown; `None` until the worker sends it.
+    pub review: Option<Page>,
+    /// The name of an audit.json loaded to be checked.
+    pub audit_name: Option<String>,
+    /// The outcome of checking it against the files.
+    pub verification: Option<Vec<Check>>,
 }
 
 impl Default for AppState {
@@ -99,6 +111,11 @@ impl Default for AppState {
             result: None,
             running: false,
             notice: None,
+            review_list: ReviewList::ExcludedCustomers,
+            review_query: String::new(),
+            review: None,
+            audit_name: None,
+            verification: None,
         }
     }
 }
@@ -170,6 +187,11 @@ impl AppState {
     pub fn salt(&self) -> Option<String> {
         (!self.salt.is_empty()).then(|| self.salt.clone())
     }
+}
+
+/// Whether a file is an audit to check rather than an input.
+pub fn is_audit_name(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with("audit.json")
 }
 
 /// A byte count for people: `845.0 KB`, `1.1 MB`.

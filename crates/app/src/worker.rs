@@ -128,6 +128,20 @@ fn handle(
         }
         ToWorker::SetSource { id, source } => read_entry(scope, state, id, source),
         ToWorker::Run { policy, salt } => run(scope, state, policy, salt),
+        ToWorker::Review { list, query, page } => match &state.landing {
+            Some(landing) => {
+                let page = stedi_core::review::page(landing, list, &query, page);
+                reply(FromWorker::ReviewPage { list, query, page });
+            }
+            None => reply(FromWorker::Failed {
+                message: "the zones are being built again: open the list once they are ready"
+                    .into(),
+            }),
+        },
+        ToWorker::Verify { salt } => reply(match verify(state, received.file, salt) {
+            Ok(checks) => FromWorker::Verified { checks },
+            Err(message) => FromWorker::Failed { message },
+        }),
         ToWorker::Download(what) => match download(state, what) {
             Ok((name, mime, bytes)) => {
                 let array = js_sys::Uint8Array::from(bytes.as_slice());
@@ -224,6 +238,34 @@ fn reason_counts(batch: &FileBatch) -> Vec<ReasonCount> {
     reasons
 }
 
+/// Checks an audit.json against the files loaded, as `stedi verify` does.
+fn verify(
+    state: &State,
+    file: Option<web_sys::File>,
+    salt: Option<String>,
+) -> Result<Vec<stedi_core::verify::Check>, String> {
+    let file = file.ok_or("the browser sent no audit.json; add it again")?;
+    let landing = state
+        .landing
+        .as_ref()
+        .ok_or("load the input files the audit names, then the audit is checked")?;
+    let sync = FileReaderSync::new()
+        .map_err(|_| "this browser cannot read files in a worker".to_string())?;
+    let text = sync
+        .read_as_text(&file)
+        .map_err(|_| format!("the browser could not read {}; add it again", file.name()))?;
+    let audit: Audit = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not an audit.json written by stedi run or this page ({e})",
+            file.name()
+        )
+    })?;
+    let salt = salt.as_deref().map(Salt::given);
+    stedi_core::verify::verify(&audit, landing, salt.as_ref())
+        .map(|v| v.checks)
+        .map_err(|e| e.to_string())
+}
+
 fn random_salt() -> Result<Salt, String> {
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let crypto = scope
@@ -304,6 +346,18 @@ fn download(state: &State, what: Download) -> Result<(String, String, Vec<u8>), 
             write_quarantine(&landing.quarantine, &mut out).map_err(fail)?;
             Ok(("quarantine.jsonl".into(), mime("jsonl"), out))
         }
+        Download::Report(format) => {
+            let files = write_all(landing, run, format)?;
+            let report = files
+                .into_iter()
+                .find(|f| f.0 == "report.html")
+                .map(|f| f.1);
+            Ok((
+                "report.html".into(),
+                mime("html"),
+                report.unwrap_or_default(),
+            ))
+        }
         Download::Everything(format) => {
             let files = write_all(landing, run, format)?;
             Ok(("stedi-lakehouse.zip".into(), mime("zip"), zip(&files)?))
@@ -376,6 +430,7 @@ fn mime(extension: &str) -> String {
         "json" => "application/json",
         "jsonl" => "application/x-ndjson",
         "zip" => "application/zip",
+        "html" => "text/html",
         _ => "application/octet-stream",
     }
     .to_string()

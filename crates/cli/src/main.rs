@@ -1,7 +1,9 @@
 //! The `stedi` command: thin shell over stedi-core. Opens files, parses flags, prints, exits.
 
+mod verify;
+
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::fs;
 use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
@@ -31,10 +33,22 @@ enum Command {
     ///
     /// Example: stedi gen --scale 1 --out demo/
     Gen(GenArgs),
+    /// Write the policy as a PySpark job for AWS Glue or any Spark cluster, with Athena
+    /// tables and instructions (stedi_job.py, athena.sql, README.md).
+    ///
+    /// Example: stedi export-spark --preset rubric --out spark/
+    ExportSpark(ExportSparkArgs),
+    /// Check an audit.json against the inputs it names: recompute every input hash,
+    /// count, finding and output hash, and list each item as ok or MISMATCH. Exits 0
+    /// only when everything matches.
+    ///
+    /// Example: stedi verify out/audit.json data/ --outputs out/
+    Verify(verify::VerifyArgs),
 }
 
+/// The policy knobs, shared by every command that applies a policy.
 #[derive(Args, Debug)]
-struct RunArgs {
+struct PolicyArgs {
     /// Starting values for the knobs: strict (consent time enforced, device join,
     /// pseudonymized PII) or rubric (the course's rules).
     #[arg(long, value_parser = parse::<Preset>, default_value = "strict")]
@@ -50,6 +64,23 @@ struct RunArgs {
     /// pseudonymize (keyed hash) or drop.
     #[arg(long, value_parser = parse::<Pii>)]
     pii: Option<Pii>,
+}
+
+impl PolicyArgs {
+    /// The preset's knobs, with the ones given on the command line in their place.
+    fn policy(&self) -> Policy {
+        let mut policy = Policy::preset(self.preset);
+        policy.consent_time = self.consent_time.unwrap_or(policy.consent_time);
+        policy.ml_join = self.ml_join.unwrap_or(policy.ml_join);
+        policy.pii = self.pii.unwrap_or(policy.pii);
+        policy
+    }
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// Secret for pseudonyms; give it to reproduce a run byte for byte. Random if not
     /// given. Never written to any output.
     #[arg(long, value_name = "TEXT")]
@@ -63,6 +94,18 @@ struct RunArgs {
     /// Input files, or folders searched recursively for .json, .jsonl, .ndjson and .gz.
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ExportSparkArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Refused: the salt is given to the job when it runs, never written into it.
+    #[arg(long, value_name = "TEXT", hide = true)]
+    salt: Option<String>,
+    /// Folder for stedi_job.py, athena.sql and README.md (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -87,6 +130,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Gen(args) => gen(args),
+        Command::ExportSpark(args) => export_spark(args),
+        Command::Verify(args) => verify::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -168,10 +213,7 @@ fn read_file(path: &Path) -> Result<FileBatch> {
 }
 
 fn run(args: RunArgs) -> Result<()> {
-    let mut policy = Policy::preset(args.preset);
-    policy.consent_time = args.consent_time.unwrap_or(policy.consent_time);
-    policy.ml_join = args.ml_join.unwrap_or(policy.ml_join);
-    policy.pii = args.pii.unwrap_or(policy.pii);
+    let policy = args.policy.policy();
     let salt = match &args.salt {
         Some(text) => Salt::given(text),
         None => {
@@ -253,7 +295,7 @@ fn print_summary(audit: &Audit, out: &Path) {
     }
     println!();
     println!(
-        "wrote {} files and audit.json to {}",
+        "wrote {} files, audit.json and report.html to {}",
         audit.outputs.len(),
         out.display()
     );
@@ -277,6 +319,52 @@ fn gen(args: GenArgs) -> Result<()> {
         "wrote {files} files, {:.1} MB, to {}",
         written as f64 / 1e6,
         args.out.display()
+    );
+    Ok(())
+}
+
+fn export_spark(args: ExportSparkArgs) -> Result<()> {
+    if args.salt.is_some() {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "export-spark never writes the salt into the job: give it to the job when it \
+                 runs (spark-submit stedi_job.py ... --salt TEXT, or the Glue job parameter --salt)",
+            )
+            .exit();
+    }
+    let policy = args.policy.policy();
+    fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
+    let bundle = stedi_core::spark::spark_bundle(&policy);
+    for (name, contents) in &bundle {
+        let path = args.out.join(name);
+        fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!(
+        "policy: {} (consent time {}, ML join {}, PII {})",
+        policy
+            .matching_preset()
+            .map_or("custom", |preset| preset.as_str()),
+        policy.consent_time.as_str(),
+        policy.ml_join.as_str(),
+        policy.pii.as_str()
+    );
+    let names: Vec<&str> = bundle.iter().map(|(name, _)| name.as_str()).collect();
+    println!("wrote {} to {}", names.join(", "), args.out.display());
+    let job = args.out.join(stedi_core::spark::JOB_FILE);
+    println!(
+        "run it: spark-submit {} --input LANDING --output ZONES{}",
+        job.display(),
+        if policy.pii == Pii::Pseudonymize {
+            " --salt TEXT"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "(on AWS Glue: the same arguments as job parameters; see {})",
+        args.out.join(stedi_core::spark::README_FILE).display()
     );
     Ok(())
 }

@@ -55,7 +55,11 @@ fn file_order_never_changes_a_byte_in_any_format() {
                 args.extend(paths.iter());
                 stedi_ok(&args);
                 let files = outputs(out.path());
-                assert_eq!(files.len(), 10, "8 zones, quarantine.jsonl, audit.json");
+                assert_eq!(
+                    files.len(),
+                    11,
+                    "8 zones, quarantine.jsonl, audit.json, report.html"
+                );
                 files
             })
             .collect();

@@ -130,7 +130,7 @@ impl Audit {
 }
 
 /// Everything a run writes: the eight zones in one format, `quarantine.jsonl`, then
-/// `audit.json` listing the others with their hashes. `open` gives a writer for a file
+/// `audit.json` listing the others with their hashes, and `report.html` showing it. `open` gives a writer for a file
 /// name; the CLI opens files, the browser collects bytes. Returns the audit.
 pub fn write_run<W: Write + Send>(
     landing: &Landing,
@@ -170,9 +170,14 @@ pub fn write_run<W: Write + Send>(
     record("quarantine.jsonl".to_string(), &mut |w| {
         write_quarantine(&landing.quarantine, w)
     })?;
-    let mut file = open("audit.json").map_err(|e| Error::export("audit.json", e))?;
-    file.write_all(audit.to_json().as_bytes())
-        .and_then(|()| file.flush())
-        .map_err(|e| Error::export("audit.json", e))?;
+    for (name, text) in [
+        ("audit.json", audit.to_json()),
+        ("report.html", crate::report::render(&audit)),
+    ] {
+        let mut file = open(name).map_err(|e| Error::export(name, e))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.flush())
+            .map_err(|e| Error::export(name, e))?;
+    }
     Ok(audit)
 }

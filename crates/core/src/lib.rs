@@ -7,7 +7,8 @@
 //! - [`policy`]: the three knobs ([`Policy`]) and the `strict` / `rubric` presets.
 //! - [`zones`]: [`Zones::build`] applies the consent and join rules; [`zones::Findings`].
 //! - [`export`]: any zone as JSON Lines, CSV or Parquet; [`pii`]: pseudonyms.
-//! - [`audit`]: [`audit::write_run`] writes every zone, the quarantine and `audit.json`.
+//! - [`audit`]: [`audit::write_run`] writes every zone, the quarantine, `audit.json` and
+//!   [`report`]'s `report.html`; [`verify`] recomputes a run and checks an audit against it.
 //! - [`gen`]: synthetic landing data for demos, tests and benchmarks.
 //!
 //! ```
@@ -32,6 +33,10 @@ pub mod gen;
 pub mod ingest;
 pub mod pii;
 pub mod policy;
+pub mod report;
+pub mod review;
+pub mod spark;
+pub mod verify;
 pub mod zones;
 
 pub use error::{Error, Result};

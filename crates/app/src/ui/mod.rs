@@ -4,3 +4,4 @@ pub mod load;
 pub mod notice;
 pub mod policy;
 pub mod results;
+pub mod review;

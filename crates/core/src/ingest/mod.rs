@@ -4,6 +4,24 @@
 //! [`FileReader`] is a push parser: `feed` it chunks of one file, then `finish` it into a
 //! [`FileBatch`]. [`Landing::from_batches`] merges batches in file-name order, whatever
 //! order they were read in.
+//!
+//! Every byte of a file ends up in an accepted record, a quarantined one, a blank line,
+//! or a problem of the file as a whole, and for every file records read = accepted +
+//! quarantined. Where the product contract leaves a choice, the reader makes this one:
+//! - Duplicate keys in one object (also `timestamp` beside `timeStamp`): the last wins,
+//!   as in serde_json.
+//! - A record must be UTF-8 throughout, even in the values of ignored keys: bytes are
+//!   never replaced, since a replaced byte would silently change an email or a serial.
+//!   NUL bytes, `NaN` and `Infinity` are quarantined with reasons of their own.
+//! - A last record cut off by the end of the file (or of its gzip data) is quarantined
+//!   as truncated, and the file's problems name its line; a whole last line without a
+//!   newline is accepted.
+//! - A file that is not text at all (an image, an archive, UTF-16 text) is one
+//!   quarantined record, told by its first bytes; the file has no known source.
+//! - Limits: a record may be [`MAX_RECORD_BYTES`] long (longer ones are quarantined
+//!   without being held whole), gzip data is inflated a few KiB at a time (a small
+//!   "gzip bomb" cannot fill memory), and at most [`MAX_UNKNOWN_KEYS`] distinct unknown
+//!   keys are counted per file.
 
 mod record;
 mod split;
@@ -271,7 +289,39 @@ struct Collector {
     quarantine: Vec<Quarantined>,
     records: u64,
     unknown_keys: BTreeMap<String, u64>,
+    /// Distinct unknown keys past [`MAX_UNKNOWN_KEYS`], not counted.
+    unknown_keys_dropped: bool,
+    /// The last record, cut off by the end of the file.
+    cut: Option<u64>,
+    oversized: Tally,
+    other_source: Tally,
 }
+
+/// Records of one kind of trouble: how many, and the first line.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    count: u64,
+    first_line: u64,
+}
+
+impl Tally {
+    fn note(&mut self, line: u64) {
+        // Records can be decided out of line order (those waiting for the source).
+        self.first_line = if self.count == 0 {
+            line
+        } else {
+            self.first_line.min(line)
+        };
+        self.count += 1;
+    }
+}
+
+/// Most distinct unknown keys counted per file: a file whose every record has keys of
+/// its own would otherwise fill the audit.
+pub const MAX_UNKNOWN_KEYS: usize = 1000;
+
+/// Reason for the last record of a file when it stops in the middle.
+pub const CUT_RECORD: &str = "the file ends inside this record: it looks truncated";
 
 impl Collector {
     fn quarantine(&mut self, line: u64, raw: &[u8], reason: String) {
@@ -287,15 +337,27 @@ impl Collector {
     fn piece(&mut self, piece: Piece<'_>) {
         self.records += 1;
         match piece {
-            Piece::Bad(line, raw, reason) => self.quarantine(line, raw, reason.to_string()),
-            Piece::Record(line, raw) => self.record(line, raw),
+            Piece::Bad(line, raw, reason) => {
+                if reason == split::OVERSIZED {
+                    self.oversized.note(line);
+                }
+                self.quarantine(line, raw, reason.to_string())
+            }
+            Piece::Record(line, raw) => self.record(line, raw, false),
+            Piece::Last(line, raw) => self.record(line, raw, true),
         }
     }
 
-    fn record(&mut self, line: u64, raw: &[u8]) {
+    /// Checks one record; `last` when nothing followed it, so running out of bytes
+    /// means the file was cut.
+    fn record(&mut self, line: u64, raw: &[u8], last: bool) {
         let record = match RawRecord::parse(raw) {
             Ok(r) => r,
-            Err(reason) => return self.quarantine(line, raw, reason),
+            Err(e) if last && e.ends_early => {
+                self.cut = Some(line);
+                return self.quarantine(line, raw, CUT_RECORD.to_string());
+            }
+            Err(e) => return self.quarantine(line, raw, e.reason),
         };
         let source = match self.source {
             Some(s) => s,
@@ -313,32 +375,50 @@ impl Collector {
         };
         if let Err(reason) = self.accept(source, &record) {
             let reason = match record.detect() {
-                Some(other) if other != source => format!(
-                    "a {} record in a file of {} records ({reason})",
-                    other.as_str(),
-                    source.as_str()
-                ),
+                Some(other) if other != source => {
+                    self.other_source.note(line);
+                    let article = match other {
+                        Source::Accelerometer => "an",
+                        _ => "a",
+                    };
+                    format!(
+                        "{article} {} record in a file of {} records ({reason})",
+                        other.as_str(),
+                        source.as_str()
+                    )
+                }
                 _ => reason,
             };
             return self.quarantine(line, raw, reason);
         }
-        for key in &record.unknown_keys {
-            *self.unknown_keys.entry(key.to_string()).or_default() += 1;
-        }
+        let mut keys: Vec<&str> = record.unknown_keys.iter().map(|k| &**k).collect();
         let known = Field::of(source);
-        for field in Source::ALL.iter().flat_map(|s| Field::of(*s)) {
-            if record.has(*field) && !known.contains(field) {
-                *self
-                    .unknown_keys
-                    .entry(field.name().to_string())
-                    .or_default() += 1;
+        keys.extend(
+            Source::ALL
+                .iter()
+                .flat_map(|s| Field::of(*s))
+                .filter(|f| record.has(**f) && !known.contains(f))
+                .map(|f| f.name()),
+        );
+        if keys.len() > 1 {
+            // A key repeated in one record counts once for that record.
+            keys.sort_unstable();
+            keys.dedup();
+        }
+        for key in keys {
+            if let Some(n) = self.unknown_keys.get_mut(key) {
+                *n += 1;
+            } else if self.unknown_keys.len() < MAX_UNKNOWN_KEYS {
+                self.unknown_keys.insert(key.to_string(), 1);
+            } else {
+                self.unknown_keys_dropped = true;
             }
         }
     }
 
     fn flush_pending(&mut self) {
         for (line, raw) in std::mem::take(&mut self.pending) {
-            self.record(line, &raw);
+            self.record(line, &raw, false);
         }
     }
 
@@ -399,7 +479,146 @@ impl Collector {
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Reads one file, pushed in chunks. Never fails: bad records are quarantined.
+/// Compressed bytes inflated at a time: deflate expands at most about 1,000 times, so
+/// this bounds the memory a small "gzip bomb" can take before its records are cut. The
+/// steps start at fixed offsets of the file: from damaged data the decoder gives more or
+/// less before its error depending on how its input was cut, so it must always be cut
+/// the same way.
+const GZIP_STEP: usize = 4096;
+
+/// Bytes looked at to tell a file that is not text at all.
+const SNIFF_BYTES: usize = 16;
+
+/// A kind of file that is not JSON text, known by its first bytes.
+struct NotText {
+    magic: &'static [u8],
+    /// The quarantine reason for the whole file.
+    reason: &'static str,
+    /// What to do, for the file's problem.
+    advice: &'static str,
+}
+
+const LOAD_JSON: &str = "load the JSON export instead";
+const DECOMPRESS: &str = "decompress it (or compress it with gzip) and load it again";
+
+/// Files people drop by mistake, and encodings the reader cannot read. They are
+/// quarantined whole, as one record: cutting a PNG at its newline bytes would count
+/// records that never existed.
+const NOT_TEXT: &[NotText] = &[
+    NotText {
+        magic: b"\x89PNG\r\n\x1a\n",
+        reason: "not JSON text: the file is a PNG image",
+        advice: LOAD_JSON,
+    },
+    NotText {
+        magic: b"\xff\xd8\xff",
+        reason: "not JSON text: the file is a JPEG image",
+        advice: LOAD_JSON,
+    },
+    NotText {
+        magic: b"GIF8",
+        reason: "not JSON text: the file is a GIF image",
+        advice: LOAD_JSON,
+    },
+    NotText {
+        magic: b"%PDF-",
+        reason: "not JSON text: the file is a PDF document",
+        advice: LOAD_JSON,
+    },
+    NotText {
+        magic: b"PAR1",
+        reason: "not JSON text: the file is a Parquet file",
+        advice: LOAD_JSON,
+    },
+    NotText {
+        magic: b"SQLite format 3\0",
+        reason: "not JSON text: the file is an SQLite database",
+        advice: LOAD_JSON,
+    },
+    NotText {
+        magic: b"PK\x03\x04",
+        reason: "not JSON text: the file is a ZIP archive",
+        advice: "extract it and load the JSON files inside",
+    },
+    NotText {
+        magic: b"7z\xbc\xaf\x27\x1c",
+        reason: "not JSON text: the file is a 7-Zip archive",
+        advice: "extract it and load the JSON files inside",
+    },
+    NotText {
+        magic: &GZIP_MAGIC,
+        reason: "not JSON text: the file is gzip-compressed twice",
+        advice: "decompress it once and load the result",
+    },
+    NotText {
+        magic: b"\xfd7zXZ\0",
+        reason: "not JSON text: the file is xz-compressed",
+        advice: DECOMPRESS,
+    },
+    NotText {
+        magic: b"\x28\xb5\x2f\xfd",
+        reason: "not JSON text: the file is zstd-compressed",
+        advice: DECOMPRESS,
+    },
+    NotText {
+        magic: b"BZh",
+        reason: "not JSON text: the file is bzip2-compressed",
+        advice: DECOMPRESS,
+    },
+];
+
+/// Told by its byte-order mark, or by ASCII text with a NUL beside every character.
+const UTF16: NotText = NotText {
+    magic: b"",
+    reason: "not UTF-8 text: the file is UTF-16 (or UTF-32) text",
+    advice: "save it as UTF-8 and load it again",
+};
+
+impl NotText {
+    fn sniff(head: &[u8]) -> Option<&'static NotText> {
+        if let Some(kind) = NOT_TEXT.iter().find(|k| head.starts_with(k.magic)) {
+            // "BZh" alone could start a line of text; the digit and block magic cannot.
+            let bzip2 = kind.magic == b"BZh";
+            if !bzip2
+                || head.get(3).is_some_and(u8::is_ascii_digit) && head[4..].starts_with(b"1AY&SY")
+            {
+                return Some(kind);
+            }
+        }
+        let utf16_ascii = |nul: usize| {
+            head.len() >= 4
+                && head
+                    .chunks_exact(2)
+                    .all(|pair| pair[nul] == 0 && pair[1 - nul] != 0 && pair[1 - nul].is_ascii())
+        };
+        match head {
+            [0xff, 0xfe, ..] | [0xfe, 0xff, ..] => Some(&UTF16),
+            _ if utf16_ascii(0) || utf16_ascii(1) => Some(&UTF16),
+            _ => None,
+        }
+    }
+}
+
+/// What the (decompressed) bytes are, once their first bytes are seen.
+#[derive(Debug)]
+enum Content {
+    /// Fewer than [`SNIFF_BYTES`] seen: held until the kind is known.
+    Sniffing(Vec<u8>),
+    /// Text, going to the splitter.
+    Text,
+    /// Not text: only the first [`RAW_LIMIT`] bytes are kept, for the quarantine.
+    NotText(&'static NotText, Vec<u8>),
+}
+
+impl std::fmt::Debug for NotText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.reason)
+    }
+}
+
+/// Reads one file, pushed in chunks. Never fails and never panics on its bytes: bad
+/// records are quarantined, and a problem with the file as a whole is a line in
+/// [`InputSummary::problems`].
 ///
 /// ```
 /// use stedi_core::ingest::{FileReader, Source};
@@ -418,9 +637,17 @@ pub struct FileReader {
     head: Vec<u8>,
     gzip: Option<flate2::write::MultiGzDecoder<Vec<u8>>>,
     decided: bool,
+    /// The gzip data was damaged: the rest of the file is hashed, not read.
+    gzip_damaged: bool,
+    /// Compressed bytes short of a whole [`GZIP_STEP`], waiting for more.
+    gzip_pending: Vec<u8>,
+    content: Content,
     problems: Vec<String>,
     splitter: Splitter,
     collector: Collector,
+    /// The most bytes one inflate step gave.
+    #[cfg(test)]
+    most_inflated: usize,
 }
 
 impl FileReader {
@@ -432,6 +659,9 @@ impl FileReader {
             head: Vec::new(),
             gzip: None,
             decided: false,
+            gzip_damaged: false,
+            gzip_pending: Vec::new(),
+            content: Content::Sniffing(Vec::new()),
             problems: Vec::new(),
             splitter: Splitter::default(),
             collector: Collector {
@@ -440,6 +670,8 @@ impl FileReader {
                 chosen: source.is_some(),
                 ..Collector::default()
             },
+            #[cfg(test)]
+            most_inflated: 0,
         }
     }
 
@@ -464,22 +696,85 @@ impl FileReader {
     }
 
     fn decode(&mut self, chunk: &[u8]) {
-        let collector = &mut self.collector;
-        let mut emit = |p: Piece<'_>| collector.piece(p);
-        match &mut self.gzip {
-            None => self.splitter.feed(chunk, &mut emit),
-            Some(gz) => {
-                if let Err(e) = gz.write_all(chunk) {
-                    if self.problems.is_empty() {
-                        self.problems.push(format!(
-                            "the gzip data is damaged ({e}); records after the damage were not read"
-                        ));
-                    }
+        if self.gzip.is_none() {
+            return self.content(chunk);
+        }
+        let mut rest = chunk;
+        if !self.gzip_pending.is_empty() {
+            let take = (GZIP_STEP - self.gzip_pending.len()).min(rest.len());
+            self.gzip_pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if self.gzip_pending.len() < GZIP_STEP {
+                return;
+            }
+            let step = std::mem::take(&mut self.gzip_pending);
+            self.inflate(&step);
+        }
+        let mut steps = rest.chunks_exact(GZIP_STEP);
+        for step in &mut steps {
+            self.inflate(step);
+        }
+        self.gzip_pending.extend_from_slice(steps.remainder());
+    }
+
+    /// Inflates one step of gzip data into records.
+    fn inflate(&mut self, step: &[u8]) {
+        let Some(gz) = self.gzip.as_mut().filter(|_| !self.gzip_damaged) else {
+            return;
+        };
+        if let Err(e) = gz.write_all(step) {
+            self.gzip_damaged = true;
+            self.problems.push(format!(
+                "the gzip data is damaged ({e}): the records before the damage were read, \
+                 the rest of the file was not; compress the file again"
+            ));
+        }
+        let out = std::mem::take(gz.get_mut());
+        #[cfg(test)]
+        {
+            self.most_inflated = self.most_inflated.max(out.len());
+        }
+        self.content(&out);
+    }
+
+    /// Takes decoded bytes: held until the file's kind is known, then cut into records.
+    fn content(&mut self, bytes: &[u8]) {
+        match &mut self.content {
+            Content::Text => self.text(bytes),
+            Content::NotText(_, kept) => {
+                let room = RAW_LIMIT.saturating_sub(kept.len());
+                kept.extend_from_slice(&bytes[..room.min(bytes.len())]);
+            }
+            Content::Sniffing(head) => {
+                head.extend_from_slice(bytes);
+                if head.len() >= SNIFF_BYTES {
+                    self.sniff();
                 }
-                let out = std::mem::take(gz.get_mut());
-                self.splitter.feed(&out, &mut emit);
             }
         }
+    }
+
+    fn sniff(&mut self) {
+        let Content::Sniffing(head) = &mut self.content else {
+            return;
+        };
+        let head = std::mem::take(head);
+        // Only the first bytes: the head holds as much as the first chunks brought.
+        match NotText::sniff(&head[..head.len().min(SNIFF_BYTES)]) {
+            Some(kind) => {
+                self.content = Content::NotText(kind, Vec::new());
+                self.content(&head);
+            }
+            None => {
+                self.content = Content::Text;
+                self.text(&head);
+            }
+        }
+    }
+
+    fn text(&mut self, bytes: &[u8]) {
+        let collector = &mut self.collector;
+        self.splitter.feed(bytes, &mut |p| collector.piece(p));
     }
 
     /// Ends the file: flushes the last record and returns everything it gave.
@@ -489,22 +784,60 @@ impl FileReader {
             let head = std::mem::take(&mut self.head);
             self.decode(&head);
         }
-        if let Some(gz) = &mut self.gzip {
-            if gz.try_finish().is_err() && self.problems.is_empty() {
+        let last_step = std::mem::take(&mut self.gzip_pending);
+        self.inflate(&last_step);
+        if let Some(gz) = self.gzip.as_mut().filter(|_| !self.gzip_damaged) {
+            let ended = gz.try_finish();
+            let out = std::mem::take(gz.get_mut());
+            if ended.is_err() {
                 self.problems.push(
-                    "the gzip data ends early: the file looks truncated; the records before the cut were read"
+                    "the gzip data ends early: the file looks truncated (the records before \
+                     the cut were read); copy or download it again"
                         .to_string(),
                 );
             }
-            let out = std::mem::take(gz.get_mut());
-            let collector = &mut self.collector;
-            self.splitter.feed(&out, &mut |p| collector.piece(p));
+            self.content(&out);
         }
+        self.sniff();
         let collector = &mut self.collector;
+        if let Content::NotText(kind, kept) = &self.content {
+            collector.piece(Piece::Bad(1, kept, kind.reason));
+            self.problems.insert(
+                0,
+                format!(
+                    "{}: it was quarantined whole, as one record; {}",
+                    kind.reason, kind.advice
+                ),
+            );
+        }
         if let Some(note) = self.splitter.finish(&mut |p| collector.piece(p)) {
             self.problems.push(note.to_string());
         }
         let mut c = self.collector;
+        if let Some(line) = c.cut {
+            self.problems.push(format!(
+                "line {line} ends mid-record: the file looks truncated (the records before \
+                 it were read); copy or export it again to read the rest"
+            ));
+        }
+        let t = c.oversized;
+        if t.count > 0 {
+            self.problems.push(format!(
+                "{} record(s) longer than the 16 MiB limit were quarantined, the first at line \
+                 {}: check that the file's lines end in LF or CRLF, or split the records",
+                t.count, t.first_line
+            ));
+        }
+        let t = c.other_source;
+        if let (true, Some(source)) = (t.count > 0, c.source) {
+            self.problems.push(format!(
+                "{} record(s) of another source were quarantined, the first at line {}: \
+                 this file was read as {} records; put each source in a file of its own",
+                t.count,
+                t.first_line,
+                source.as_str()
+            ));
+        }
         if c.source.is_none() && !c.pending.is_empty() {
             self.problems.push(
                 "no record has the keys of a known source (customer: email + serialNumber; \
@@ -515,6 +848,28 @@ impl FileReader {
             for (line, raw) in std::mem::take(&mut c.pending) {
                 c.quarantine(line, &raw, "the file's source is unknown".to_string());
             }
+        } else if c.source.is_none() && c.records > 0 {
+            self.problems.push(
+                "no record could be read as a JSON object, so the file's source is unknown: \
+                 check that it is JSON Lines or a JSON array of customer, accelerometer or \
+                 step_trainer records"
+                    .to_string(),
+            );
+        }
+        if c.records == 0 && self.problems.is_empty() {
+            self.problems.push(if self.bytes == 0 {
+                "the file is empty: there is nothing to read".to_string()
+            } else if self.splitter.is_array() {
+                "the JSON array is empty: there is nothing to read".to_string()
+            } else {
+                "the file has only blank lines: there is nothing to read".to_string()
+            });
+        }
+        if c.unknown_keys_dropped {
+            self.problems.push(format!(
+                "the records have more than {MAX_UNKNOWN_KEYS} distinct unknown keys; only the \
+                 first {MAX_UNKNOWN_KEYS} are counted in the audit"
+            ));
         }
         // Quarantine in line order, whatever order records were decided in.
         c.quarantine.sort_by_key(|q| q.line);
@@ -701,6 +1056,220 @@ mod tests {
             truncated.summary.records,
             truncated.summary.accepted + truncated.summary.quarantined
         );
+    }
+
+    const STEP: &str = r#"{"sensorReadingTime":1,"serialNumber":"s","distanceFromObject":2}"#;
+
+    #[test]
+    fn a_cut_last_record_is_quarantined_as_truncated_and_its_line_named() {
+        let b = read_bytes(
+            "f",
+            None,
+            format!("{STEP}\n{STEP}\n{{\"sensorRead").as_bytes(),
+        );
+        assert_eq!((b.summary.accepted, b.summary.quarantined), (2, 1));
+        assert_eq!(
+            (b.quarantine[0].line, &*b.quarantine[0].reason),
+            (3, CUT_RECORD)
+        );
+        assert!(b.summary.problems[0].starts_with("line 3 ends mid-record"));
+        // A whole last line without a newline is no cut, and a bad one keeps its reason.
+        let b = read_bytes("f", None, format!("{STEP}\n{STEP}").as_bytes());
+        assert_eq!((b.summary.accepted, b.summary.problems.len()), (2, 0));
+        let b = read_bytes("f", None, format!("{STEP}\n{{\"a\":}}").as_bytes());
+        assert_eq!(b.quarantine[0].reason, "invalid JSON: expected value");
+    }
+
+    // Regression: a file cut inside its byte-order mark was "not UTF-8" instead of cut.
+    #[test]
+    fn a_file_cut_inside_a_multibyte_character_is_a_cut_record() {
+        for bytes in [&b"\xEF"[..], b"\xEF\xBB", b"{\"user\":\"Zo\xc3"] {
+            let b = read_bytes("f", None, bytes);
+            assert_eq!(b.quarantine[0].reason, CUT_RECORD, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn a_png_renamed_json_is_one_quarantined_record_of_no_known_source() {
+        let png =
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\n\n";
+        let mut r = FileReader::new("photo.json", None);
+        for b in png {
+            r.feed(std::slice::from_ref(b));
+        }
+        let b = r.finish();
+        assert_eq!(b.summary.source, None);
+        assert_eq!((b.summary.records, b.summary.quarantined), (1, 1));
+        assert_eq!(
+            b.quarantine[0].reason,
+            "not JSON text: the file is a PNG image"
+        );
+        assert!(b.summary.problems[0].contains("load the JSON export instead"));
+        assert!(b.summary.problems[1].contains("source is unknown"));
+    }
+
+    #[test]
+    fn utf16_text_is_named_with_or_without_a_byte_order_mark() {
+        for bytes in [&b"\xff\xfe{\0}\0"[..], b"{\0\"\0}\0", b"\0{\0}"] {
+            let b = read_bytes("f", None, bytes);
+            assert_eq!(b.summary.quarantined, 1);
+            assert!(
+                b.quarantine[0].reason.contains("UTF-16"),
+                "{:?}",
+                b.quarantine
+            );
+        }
+        // One NUL early on is damage to one record, not another encoding.
+        let b = read_bytes("f", None, format!("{{\0{STEP}\n{STEP}\n").as_bytes());
+        assert_eq!((b.summary.accepted, b.summary.quarantined), (1, 1));
+    }
+
+    // Regression (found by fuzzing): damaged gzip gave more or fewer records depending on
+    // how the file was cut into chunks.
+    #[test]
+    fn damaged_gzip_reads_the_same_whatever_the_chunking() {
+        // The fuzzer's input: gzip data whose deflate stream breaks after a few bytes.
+        let bytes = hex::decode(
+            "1f8b080000000000fe006a29ceb13c601084d19e63fc75903233b163e700946e666960c756648413\
+             c90e0d1177279c20335baf000000000000000000000000000000000000000af5da9d8fe3cb7299df\
+             facff1782d87edefd3ed511259124692599246525952467297257746b2ca929591acb3646d24f759\
+             726f249b2c4e614e364bb6af9308f540a1211888102282a108000000000000000000a122188c1032",
+        );
+        let bytes = bytes.unwrap();
+        let whole = read_bytes("f.gz", None, &bytes);
+        assert!(whole.summary.problems[0].contains("damaged"));
+        for size in [1, 2, 3, 7, 64] {
+            let mut r = FileReader::new("f.gz", None);
+            for chunk in bytes.chunks(size) {
+                r.feed(chunk);
+            }
+            let chunked = r.finish();
+            assert_eq!(chunked.summary, whole.summary, "{size}-byte chunks");
+            assert_eq!(chunked.quarantine, whole.quarantine, "{size}-byte chunks");
+        }
+    }
+
+    // Regression (found by fuzzing): UTF-16 was told from all the bytes of the first
+    // chunks, so a file read differently fed whole and fed in small chunks.
+    #[test]
+    fn utf16_is_told_from_the_first_bytes_whatever_the_chunking() {
+        let bytes = b"9\x006\x008\x000\x000\x000\x000\x000\x00,\x00\"\x00s\x00\xac\n{}\n";
+        let whole = read_bytes("f", None, bytes);
+        let mut r = FileReader::new("f", None);
+        for chunk in bytes.chunks(SNIFF_BYTES) {
+            r.feed(chunk);
+        }
+        let chunked = r.finish();
+        assert_eq!(whole.summary, chunked.summary);
+        assert_eq!(whole.quarantine[0].reason, UTF16.reason);
+    }
+
+    #[test]
+    fn a_file_with_nothing_to_read_says_so() {
+        for (bytes, says) in [
+            (&b""[..], "the file is empty"),
+            (b"\n \r\n", "only blank lines"),
+            (b" [ ]\n", "the JSON array is empty"),
+        ] {
+            let b = read_bytes("f", None, bytes);
+            assert_eq!(b.summary.records, 0);
+            assert!(b.summary.problems[0].contains(says), "{:?}", b.summary);
+        }
+    }
+
+    #[test]
+    fn a_file_of_unreadable_records_is_of_no_known_source_and_says_so() {
+        let b = read_bytes("f", None, b"id,name\n1,a\n");
+        assert_eq!((b.summary.source, b.summary.quarantined), (None, 2));
+        assert!(b.summary.problems[0].contains("no record could be read as a JSON object"));
+    }
+
+    #[test]
+    fn records_of_another_source_are_counted_in_a_problem_with_the_first_line() {
+        let input = format!("{STEP}\n{CUSTOMER}\n{STEP}\n{CUSTOMER}\n");
+        let b = read_bytes("f", None, input.as_bytes());
+        assert_eq!(b.summary.quarantined, 2);
+        let problem = &b.summary.problems[0];
+        assert!(
+            problem.starts_with("2 record(s) of another source"),
+            "{problem}"
+        );
+        assert!(problem.contains("first at line 2"), "{problem}");
+    }
+
+    #[test]
+    fn an_oversized_record_is_named_by_line_with_what_to_do() {
+        let mut input = format!("{STEP}\n").into_bytes();
+        input.resize(input.len() + MAX_RECORD_BYTES + 1, b' ');
+        input.extend_from_slice(format!("\n{STEP}\n").as_bytes());
+        let b = read_bytes("f", None, &input);
+        assert_eq!((b.summary.accepted, b.summary.quarantined), (2, 1));
+        assert_eq!(b.quarantine[0].line, 2);
+        let problem = &b.summary.problems[0];
+        assert!(problem.contains("first at line 2"), "{problem}");
+        assert!(problem.contains("LF or CRLF"), "{problem}");
+    }
+
+    #[test]
+    fn an_unknown_key_repeated_in_a_record_counts_once() {
+        let b = read_bytes(
+            "f",
+            None,
+            b"{\"user\":\"u\",\"timestamp\":2,\"x\":0,\"y\":0,\"z\":0,\"extra\":1,\"extra\":2}\n",
+        );
+        assert_eq!(b.summary.unknown_keys.get("extra"), Some(&1));
+    }
+
+    #[test]
+    fn distinct_unknown_keys_are_capped_and_the_cap_is_said() {
+        let mut input = String::new();
+        for i in 0..MAX_UNKNOWN_KEYS + 5 {
+            input.push_str(&format!(
+                "{{\"sensorReadingTime\":1,\"serialNumber\":\"s\",\"distanceFromObject\":2,\"k{i}\":0}}\n"
+            ));
+        }
+        let b = read_bytes("f", None, input.as_bytes());
+        assert_eq!(b.summary.accepted, MAX_UNKNOWN_KEYS as u64 + 5);
+        assert_eq!(b.summary.unknown_keys.len(), MAX_UNKNOWN_KEYS);
+        assert!(b.summary.problems[0].contains("distinct unknown keys"));
+    }
+
+    #[test]
+    fn damaged_gzip_stops_reading_and_says_what_to_do() {
+        use flate2::write::GzEncoder;
+        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for _ in 0..1000 {
+            writeln!(gz, "{STEP}").unwrap();
+        }
+        let mut bytes = gz.finish().unwrap();
+        // A second member whose header is broken (compression method 7).
+        bytes.extend_from_slice(b"\x1f\x8b\x07\0more bytes that are never read");
+        bytes.extend_from_slice(&bytes.clone());
+        let b = read_bytes("f.gz", None, &bytes);
+        let s = &b.summary;
+        assert_eq!((s.records, s.accepted), (1000, 1000));
+        assert_eq!(s.problems.len(), 1, "{s:?}");
+        assert!(s.problems[0].contains("damaged"), "{s:?}");
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_inflated_in_bounded_steps() {
+        use flate2::write::GzEncoder;
+        let member = |bytes: &[u8]| {
+            let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(bytes).unwrap();
+            gz.finish().unwrap()
+        };
+        let mut bomb = member(format!("{STEP}\n").as_bytes());
+        let blank = member(&vec![b' '; 1 << 20]);
+        for _ in 0..16 {
+            bomb.extend_from_slice(&blank);
+        }
+        let mut r = FileReader::new("f.gz", None);
+        r.feed(&bomb);
+        // 16 MiB came out of one chunk, a few MiB at a time.
+        assert!(r.most_inflated <= 5 << 20, "{}", r.most_inflated);
+        assert_eq!(r.finish().summary.accepted, 1);
     }
 
     #[test]

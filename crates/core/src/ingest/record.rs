@@ -124,12 +124,47 @@ pub struct RawRecord<'a> {
     pub unknown_keys: Vec<Cow<'a, str>>,
 }
 
+/// Why a record's bytes could not be read as a JSON object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// One line, fit for the quarantine; no position, so equal problems group.
+    pub reason: String,
+    /// The bytes stopped before the value was complete (a cut record, if it is the last).
+    pub ends_early: bool,
+}
+
+/// NUL bytes come from zero-filled blocks after a crash, or from binary files.
+pub const NUL_BYTES: &str = "contains NUL bytes (0x00): the file is damaged or is not text";
+/// JSON is UTF-8; replacing bad bytes would silently change emails and serial numbers.
+pub const NOT_UTF8: &str = "not UTF-8 text (JSON must be UTF-8): save the file as UTF-8";
+/// Old Mac software ends lines with CR alone: such a file reads as one long line.
+pub const CR_ONLY: &str = "invalid JSON: several records on one line, separated by CR only: \
+                           convert the file's line ends to LF or CRLF";
+/// Python's `json` writes these by default; no JSON reader accepts them.
+pub const NOT_A_NUMBER: &str =
+    "invalid JSON: NaN and Infinity are not JSON numbers; write null or a number";
+
 impl<'a> RawRecord<'a> {
-    /// Parses one record. The error is a one-line reason fit for the quarantine.
-    pub fn parse(bytes: &'a [u8]) -> Result<Self, String> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
+    /// Parses one record. The whole record must be UTF-8, even in values of keys that are
+    /// ignored: serde_json checks only the strings it reads.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, Unreadable> {
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                let nul = memchr::memchr(0, bytes).is_some();
+                return Err(Unreadable {
+                    reason: (if nul { NUL_BYTES } else { NOT_UTF8 }).to_string(),
+                    // A character whose bytes stop at the end: cut, not mis-encoded.
+                    ends_early: e.error_len().is_none(),
+                });
+            }
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
         let record = de::Deserialize::deserialize(&mut de).and_then(|r| de.end().map(|()| r));
-        record.map_err(|e| json_reason(&e))
+        record.map_err(|e| Unreadable {
+            reason: json_reason(bytes, &e),
+            ends_early: e.classify() == serde_json::error::Category::Eof,
+        })
     }
 
     /// Whether the record carries this key (even as null).
@@ -214,17 +249,51 @@ impl<'a> RawRecord<'a> {
 }
 
 /// serde_json's message without its position (the quarantine gives the line), so that
-/// equal problems group under one reason.
-fn json_reason(e: &serde_json::Error) -> String {
+/// equal problems group under one reason; a clearer one for NUL bytes, NaN and Infinity.
+fn json_reason(bytes: &[u8], e: &serde_json::Error) -> String {
+    if memchr::memchr(0, bytes).is_some() {
+        return NUL_BYTES.to_string();
+    }
+    if e.classify() == serde_json::error::Category::Syntax {
+        let at = &bytes[offset(bytes, e.line(), e.column())..];
+        let at = at.strip_prefix(b"-").unwrap_or(at);
+        if at.starts_with(b"NaN") || at.starts_with(b"Infinity") {
+            return NOT_A_NUMBER.to_string();
+        }
+    }
+    if e.classify() == serde_json::error::Category::Data {
+        // Only the top-level value can have the wrong type: name its kind, not its value,
+        // so that a file of numbers gives one reason, not one per number.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        let kind = match first {
+            Some(b'[') => "an array",
+            Some(b'"') => "a string",
+            Some(b't' | b'f') => "a boolean",
+            Some(b'n') => "null",
+            _ => "a number",
+        };
+        return format!("not a JSON object: the record is {kind}");
+    }
     let text = e.to_string();
+    if text.starts_with("trailing characters") && memchr::memchr(b'\r', bytes).is_some() {
+        return CR_ONLY.to_string();
+    }
     let text = match text.rfind(" at line ") {
         Some(at) => &text[..at],
         None => &text,
     };
-    match e.classify() {
-        serde_json::error::Category::Data => format!("not a JSON object: {text}"),
-        _ => format!("invalid JSON: {text}"),
-    }
+    format!("invalid JSON: {text}")
+}
+
+/// The byte offset of serde_json's 1-based line and column (0 when out of range).
+fn offset(bytes: &[u8], line: usize, column: usize) -> usize {
+    let line_start = match line {
+        0 | 1 => 0,
+        n => memchr::memchr_iter(b'\n', bytes)
+            .nth(n - 2)
+            .map_or(bytes.len(), |i| i + 1),
+    };
+    (line_start + column.saturating_sub(1)).min(bytes.len())
 }
 
 struct Key<'a>(Cow<'a, str>);
@@ -392,16 +461,17 @@ mod tests {
 
     #[test]
     fn reasons_name_the_problem_without_positions() {
+        let reason = |bytes: &[u8]| RawRecord::parse(bytes).unwrap_err().reason;
         assert_eq!(
-            RawRecord::parse(b"[1,2]").unwrap_err(),
-            "not a JSON object: invalid type: sequence, expected a JSON object"
+            reason(b"[1,2]"),
+            "not a JSON object: the record is an array"
         );
-        assert!(RawRecord::parse(br#"{"x": NaN}"#)
-            .unwrap_err()
-            .starts_with("invalid JSON: "));
-        assert!(RawRecord::parse(br#"{"x": 1} {"#)
-            .unwrap_err()
-            .starts_with("invalid JSON: trailing"));
+        assert_eq!(reason(b" 42"), "not a JSON object: the record is a number");
+        assert_eq!(
+            reason(b"\"{}\""),
+            "not a JSON object: the record is a string"
+        );
+        assert!(reason(br#"{"x": 1} {"#).starts_with("invalid JSON: trailing"));
         // Deep nesting under a key is skipped without recursion: the field is only an array.
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         let text = format!("{{\"timestamp\":{deep},\"zz\":{deep}}}");
@@ -411,7 +481,90 @@ mod tests {
             "field 'timestamp' is an array, expected an integer"
         );
         // At the top level, serde_json's recursion limit refuses it.
-        let reason = RawRecord::parse(deep.as_bytes()).unwrap_err();
-        assert!(reason.starts_with("not a JSON object"), "{reason}");
+        let top = reason(deep.as_bytes());
+        assert!(top.starts_with("not a JSON object"), "{top}");
+    }
+
+    #[test]
+    fn nan_and_infinity_say_they_are_not_json_numbers() {
+        for text in [
+            r#"{"x":NaN}"#,
+            r#"{"x":-NaN}"#,
+            r#"{"x": Infinity}"#,
+            "{\"y\":1,\n \"x\":-Infinity}",
+        ] {
+            assert_eq!(
+                RawRecord::parse(text.as_bytes()).unwrap_err().reason,
+                NOT_A_NUMBER,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            RawRecord::parse(br#"{"x":nope}"#).unwrap_err().reason,
+            "invalid JSON: expected ident"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_even_in_an_ignored_value() {
+        for bytes in [
+            &b"{\"user\":\"caf\xe9\"}"[..],
+            b"{\"user\":\"u\",\"note\":\"caf\xe9\"}",
+            b"\xff\xfe{}",
+        ] {
+            assert_eq!(RawRecord::parse(bytes).unwrap_err().reason, NOT_UTF8);
+        }
+    }
+
+    #[test]
+    fn nul_bytes_are_named_in_or_out_of_strings() {
+        for bytes in [
+            &b"{\"user\":\"a\0\"}"[..],
+            b"{\"user\":\"a\"}\0",
+            b"\0\0\0\0",
+            b"\0\xff",
+        ] {
+            assert_eq!(RawRecord::parse(bytes).unwrap_err().reason, NUL_BYTES);
+        }
+    }
+
+    #[test]
+    fn records_separated_by_cr_only_say_so() {
+        let text = b"{\"x\":1}\r{\"x\":2}\r";
+        assert_eq!(RawRecord::parse(text).unwrap_err().reason, CR_ONLY);
+        let text = b"{\"x\":1} {\"x\":2}\r";
+        assert_eq!(RawRecord::parse(text).unwrap_err().reason, CR_ONLY);
+        let text = b"{\"x\":1} x";
+        assert_eq!(
+            RawRecord::parse(text).unwrap_err().reason,
+            "invalid JSON: trailing characters"
+        );
+    }
+
+    #[test]
+    fn running_out_of_bytes_is_told_apart() {
+        assert!(RawRecord::parse(br#"{"user":"a"#).unwrap_err().ends_early);
+        assert!(RawRecord::parse(br#"{"user":"#).unwrap_err().ends_early);
+        assert!(!RawRecord::parse(br#"{"user":}"#).unwrap_err().ends_early);
+        assert!(
+            RawRecord::parse(b"{\"user\":\"Zo\xc3")
+                .unwrap_err()
+                .ends_early
+        );
+        assert!(
+            !RawRecord::parse(b"{\"user\":\"Zo\xc3\"}")
+                .unwrap_err()
+                .ends_early
+        );
+    }
+
+    #[test]
+    fn error_positions_map_to_byte_offsets() {
+        let text = b"ab\ncd\nef";
+        assert_eq!(offset(text, 1, 1), 0);
+        assert_eq!(offset(text, 2, 2), 4);
+        assert_eq!(offset(text, 3, 1), 6);
+        assert_eq!(offset(text, 9, 9), text.len());
+        assert_eq!(offset(text, 0, 0), 0);
     }
 }

@@ -9,6 +9,9 @@ pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 pub enum Piece<'a> {
     /// The bytes of one record, starting at this 1-based line.
     Record(u64, &'a [u8]),
+    /// The file's last record, with no line end (or, in an array, no `,` or `]`) after
+    /// it: if it does not parse, the file was probably cut inside it.
+    Last(u64, &'a [u8]),
     /// A record that cannot be parsed at all, with the reason.
     Bad(u64, &'a [u8], &'static str),
 }
@@ -45,11 +48,17 @@ pub struct Splitter {
     carry_line: u64,
     /// The open record grew past the limit: skip to its end.
     oversized: bool,
+    /// Whether the first bytes were checked for a byte-order mark.
+    bom_checked: bool,
     array: ArrayState,
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
-const OVERSIZED: &str = "record is longer than the 16 MiB limit; split it or fix the line ending";
+
+/// Reason for a record over [`MAX_RECORD_BYTES`]. A JSON Lines file whose line ends the
+/// reader does not know (CR only) reads as one long line, hence the first advice.
+pub const OVERSIZED: &str = "record longer than the 16 MiB limit: check that the file's \
+                             lines end in LF or CRLF, or split the record";
 
 fn is_blank(bytes: &[u8]) -> bool {
     bytes.iter().all(|b| b.is_ascii_whitespace())
@@ -63,6 +72,7 @@ impl Default for Splitter {
             line: 1,
             carry_line: 1,
             oversized: false,
+            bom_checked: false,
             array: ArrayState::default(),
         }
     }
@@ -71,72 +81,92 @@ impl Default for Splitter {
 impl Splitter {
     /// Cuts what it can from `chunk`.
     pub fn feed(&mut self, chunk: &[u8], emit: &mut impl FnMut(Piece<'_>)) {
-        if self.mode == Mode::Undecided {
+        if self.mode != Mode::Undecided {
+            return match self.mode {
+                Mode::Lines => self.feed_lines(chunk, emit),
+                _ => self.feed_array(chunk, emit),
+            };
+        }
+        let held;
+        let mut chunk = chunk;
+        if !self.bom_checked {
             self.carry.extend_from_slice(chunk);
-            let body = self.carry.strip_prefix(BOM).unwrap_or(&self.carry);
-            if BOM.starts_with(&self.carry) && self.carry.len() < BOM.len() {
+            if self.carry.len() < BOM.len() && BOM.starts_with(&self.carry) {
                 return; // a byte-order mark may still be arriving
             }
-            let Some(first) = body.iter().find(|b| !b.is_ascii_whitespace()) else {
-                return;
-            };
-            self.mode = if *first == b'[' {
-                Mode::Array
-            } else {
-                Mode::Lines
-            };
-            let mut prelude = std::mem::take(&mut self.carry);
-            if prelude.starts_with(BOM) {
-                prelude.drain(..BOM.len());
-            }
-            self.feed(&prelude, emit);
+            self.bom_checked = true;
+            held = std::mem::take(&mut self.carry);
+            chunk = held.strip_prefix(BOM).unwrap_or(&held);
+        }
+        // Leading whitespace only moves the line count: dropping it keeps a file of many
+        // blank lines, fed in small chunks, linear.
+        let Some(start) = chunk.iter().position(|b| !b.is_ascii_whitespace()) else {
+            self.line += newlines(chunk);
             return;
-        }
-        match self.mode {
-            Mode::Lines => self.feed_lines(chunk, emit),
-            Mode::Array => self.feed_array(chunk, emit),
-            Mode::Undecided => unreachable!("decided above"),
-        }
+        };
+        self.line += newlines(&chunk[..start]);
+        self.mode = if chunk[start] == b'[' {
+            Mode::Array
+        } else {
+            Mode::Lines
+        };
+        self.feed(&chunk[start..], emit);
+    }
+
+    /// Whether the file is a JSON array (rather than JSON Lines, or nothing yet).
+    pub fn is_array(&self) -> bool {
+        self.mode == Mode::Array
     }
 
     /// Flushes the last record (a last line without a newline, or a truncated element).
     /// Returns a note about the file's shape when it was not well formed as a whole.
     pub fn finish(&mut self, emit: &mut impl FnMut(Piece<'_>)) -> Option<&'static str> {
-        match self.mode {
-            Mode::Undecided => None,
+        let note = match self.mode {
+            // Only the start of a byte-order mark can be held here: still a record's bytes.
+            Mode::Undecided => {
+                if !is_blank(&self.carry) {
+                    emit(Piece::Last(self.line, &self.carry));
+                }
+                None
+            }
             Mode::Lines => {
                 if self.oversized {
                     emit(Piece::Bad(self.carry_line, &self.carry, OVERSIZED));
                 } else if !is_blank(&self.carry) {
-                    let record = strip_cr(&self.carry);
-                    emit(Piece::Record(self.carry_line, record));
+                    emit(Piece::Last(self.carry_line, strip_cr(&self.carry)));
                 }
-                self.carry.clear();
+                None
+            }
+            Mode::Array if self.array.closed => {
+                if !is_blank(&self.carry) {
+                    emit(Piece::Bad(
+                        self.carry_line,
+                        &self.carry,
+                        "content after the closing ] of the JSON array: a file holds one \
+                         array, or one object per line",
+                    ));
+                }
                 None
             }
             Mode::Array => {
-                let a = &self.array;
-                if a.closed {
-                    if !is_blank(&self.carry) {
-                        emit(Piece::Bad(
-                            self.carry_line,
-                            &self.carry,
-                            "unexpected content after the closing ] of the JSON array",
-                        ));
-                    }
-                    None
-                } else {
-                    if a.element_line.is_some() && !is_blank(&self.carry) {
-                        emit(Piece::Bad(
-                            self.carry_line,
-                            &self.carry,
-                            "the file ends inside this record: it looks truncated",
-                        ));
-                    }
-                    Some("the JSON array is not closed: the file looks truncated")
+                if self.array.element_line.is_some() && !is_blank(&self.carry) {
+                    emit_carried(
+                        trim_end(&self.carry),
+                        self.carry_line,
+                        self.oversized,
+                        emit,
+                        Piece::Last,
+                    );
                 }
+                Some(
+                    "the JSON array is not closed (no final ]): the file looks truncated \
+                     (the records before the cut were read)",
+                )
             }
-        }
+        };
+        self.carry.clear();
+        self.oversized = false;
+        note
     }
 
     fn feed_lines(&mut self, chunk: &[u8], emit: &mut impl FnMut(Piece<'_>)) {
@@ -245,7 +275,13 @@ impl Splitter {
                         emit(Piece::Record(line, trim_end(piece)));
                     } else {
                         self.push_carry(piece);
-                        emit_carried(trim_end(&self.carry), line, self.oversized, emit);
+                        emit_carried(
+                            trim_end(&self.carry),
+                            line,
+                            self.oversized,
+                            emit,
+                            Piece::Record,
+                        );
                         self.carry.clear();
                         self.oversized = false;
                     }
@@ -282,12 +318,22 @@ impl Splitter {
     }
 }
 
-fn emit_carried(carry: &[u8], line: u64, oversized: bool, emit: &mut impl FnMut(Piece<'_>)) {
+fn emit_carried<'a>(
+    carry: &'a [u8],
+    line: u64,
+    oversized: bool,
+    emit: &mut impl FnMut(Piece<'a>),
+    piece: fn(u64, &'a [u8]) -> Piece<'a>,
+) {
     if oversized {
         emit(Piece::Bad(line, carry, OVERSIZED));
     } else {
-        emit(Piece::Record(line, carry));
+        emit(piece(line, carry));
     }
+}
+
+fn newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 fn trim_end(bytes: &[u8]) -> &[u8] {
@@ -306,14 +352,17 @@ fn strip_cr(line: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
 
-    /// (line, text, reason when bad) per piece.
+    /// (line, text, reason when bad, or [`LAST`]) per piece.
     type Pieces = Vec<(u64, String, Option<&'static str>)>;
+
+    const LAST: Option<&str> = Some("(last, unterminated)");
 
     fn split(chunks: &[&[u8]]) -> (Pieces, Option<&'static str>) {
         let mut s = Splitter::default();
         let mut out = Vec::new();
         let mut push = |p: Piece<'_>| match p {
             Piece::Record(l, b) => out.push((l, String::from_utf8_lossy(b).into_owned(), None)),
+            Piece::Last(l, b) => out.push((l, String::from_utf8_lossy(b).into_owned(), LAST)),
             Piece::Bad(l, b, r) => out.push((l, String::from_utf8_lossy(b).into_owned(), Some(r))),
         };
         for c in chunks {
@@ -340,7 +389,7 @@ mod tests {
             vec![
                 (1, r#"{"a":1}"#.into(), None),
                 (4, r#"{"b":2}"#.into(), None),
-                (5, r#"{"c":3}"#.into(), None)
+                (5, r#"{"c":3}"#.into(), LAST)
             ]
         );
     }
@@ -358,12 +407,36 @@ mod tests {
     }
 
     #[test]
-    fn truncated_array_quarantines_the_open_element_and_says_so() {
-        let (got, note) = split(&[b"[{\"a\":1},{\"b\":"]);
+    fn truncated_array_hands_on_the_open_element_as_last_and_says_so() {
+        let (got, note) = split(&[b"[{\"a\":1},\n{\"b\":"]);
         assert_eq!(got[0], (1, r#"{"a":1}"#.into(), None));
-        assert_eq!(got[1].0, 1);
-        assert!(got[1].2.unwrap().contains("truncated"));
+        assert_eq!(got[1], (2, r#"{"b":"#.into(), LAST));
         assert!(note.unwrap().contains("not closed"));
+        // A whole last element is still whole: only the array's end is missing.
+        let got = every_split_point(b"[{\"a\":1},\n {\"b\":2}  \n");
+        assert_eq!(got[1], (2, r#"{"b":2}"#.into(), LAST));
+    }
+
+    #[test]
+    fn blank_lines_before_the_first_record_count_in_any_chunking() {
+        let got = every_split_point(b"\xEF\xBB\xBF\n \r\n\t\n{\"a\":1}\n");
+        assert_eq!(got, vec![(4, r#"{"a":1}"#.into(), None)]);
+        let got = every_split_point(b"\n\n  [\n{\"a\":1}]");
+        assert_eq!(got, vec![(4, r#"{"a":1}"#.into(), None)]);
+        let mut s = Splitter::default();
+        let mut n = 0;
+        for _ in 0..100_000 {
+            s.feed(b"\n", &mut |_| n += 1);
+        }
+        s.feed(b"{}", &mut |p| assert_eq!(p, Piece::Record(100_001, b"{}")));
+        assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn a_file_of_only_part_of_a_byte_order_mark_is_one_record() {
+        let (got, note) = split(&[b"\xEF", b"\xBB"]);
+        assert_eq!(got, vec![(1, "\u{FFFD}".into(), LAST)]);
+        assert_eq!(note, None);
     }
 
     #[test]
@@ -390,5 +463,15 @@ mod tests {
         assert_eq!(got[0].1.len(), 1024);
         assert_eq!(got[0].2, Some(OVERSIZED));
         assert_eq!(got[1], (2, r#"{"ok":1}"#.into(), None));
+    }
+
+    #[test]
+    fn an_oversized_last_element_of_an_open_array_is_still_oversized() {
+        let mut big = b"[\"".to_vec();
+        big.resize(MAX_RECORD_BYTES + 10, b'x');
+        let (got, note) = split(&[&big[..100], &big[100..]]);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].2, Some(OVERSIZED));
+        assert!(note.is_some());
     }
 }
