@@ -18,7 +18,7 @@ test("an audit from stedi run is verified in the page and the report is the same
   await expect(page.getByTestId("verification")).toContainText("match");
 
   await page.getByTestId("review-rules").scrollIntoViewIfNeeded();
-  await page.locator("select", { has: page.locator('option[value="parquet"]') }).last().selectOption("parquet");
+  await page.getByTestId("report-format").selectOption("parquet");
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-report").click()]);
   expect(download.suggestedFilename()).toBe("report.html");
   expect(readFileSync(await download.path()).equals(readFileSync(join(out, "report.html")))).toBe(true);

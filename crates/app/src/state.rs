@@ -3,6 +3,7 @@
 use crate::protocol::ReasonCount;
 use stedi_core::audit::Audit;
 use stedi_core::ingest::{InputSummary, Source};
+pub use stedi_core::report::thousands;
 use stedi_core::review::{Page, ReviewList};
 use stedi_core::verify::Check;
 use stedi_core::{Policy, Preset};
@@ -207,19 +208,6 @@ pub fn human_bytes(n: u64) -> String {
         unit += 1;
     }
     format!("{value:.1} {}", UNITS[unit])
-}
-
-/// A count with thousands separators: `81,273`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]

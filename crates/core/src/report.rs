@@ -22,8 +22,8 @@ fn esc(text: &str) -> String {
     out
 }
 
-/// A count with thousands separators.
-fn n(value: u64) -> String {
+/// A count with thousands separators: `81,273`.
+pub fn thousands(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -90,10 +90,10 @@ pub fn render(audit: &Audit) -> String {
             "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
             esc(&i.name),
             i.source.map_or("unknown", |s| s.as_str()),
-            n(i.bytes),
-            n(i.records),
-            n(i.accepted),
-            n(i.quarantined),
+            thousands(i.bytes),
+            thousands(i.records),
+            thousands(i.accepted),
+            thousands(i.quarantined),
             esc(&i.sha256)
         );
     }
@@ -103,7 +103,7 @@ pub fn render(audit: &Audit) -> String {
             h,
             "<tr><td>{}</td><td class=\"num\">{}</td></tr>",
             zone.as_str(),
-            n(audit.rows(zone))
+            thousands(audit.rows(zone))
         );
     }
     h.push_str("</table>\n<h2>Findings</h2>\n<table>\n");
@@ -111,19 +111,19 @@ pub fn render(audit: &Audit) -> String {
         let _ = writeln!(
             h,
             "<tr><th>{key}</th><td class=\"num\">{}</td><td>{sentence}</td></tr>",
-            n(value)
+            thousands(value)
         );
     }
     let _ = writeln!(
             h,
             "</table>\n<h2>Quarantine</h2>\n<p>{} record(s) quarantined; each is in quarantine.jsonl with its file, line and reason.</p>\n<table>",
-        n(audit.quarantine.total)
+        thousands(audit.quarantine.total)
     );
     for (reason, count) in &audit.quarantine.by_reason {
         let _ = writeln!(
             h,
             "<tr><td class=\"num\">{}</td><td>{}</td></tr>",
-            n(*count),
+            thousands(*count),
             esc(reason)
         );
     }
@@ -133,8 +133,8 @@ pub fn render(audit: &Audit) -> String {
             h,
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
             esc(&o.name),
-            n(o.rows),
-            n(o.bytes),
+            thousands(o.rows),
+            thousands(o.bytes),
             esc(&o.sha256)
         );
     }

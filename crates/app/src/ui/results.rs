@@ -103,11 +103,7 @@ fn format_buttons(zone: Zone) -> impl IntoView {
     Format::ALL
         .into_iter()
         .map(|f| {
-            let label = match f {
-                Format::Jsonl => "JSON Lines",
-                Format::Csv => "CSV",
-                Format::Parquet => "Parquet",
-            };
+            let label = super::format_label(f);
             view! {
                 <button
                     class="secondary small"
@@ -141,16 +137,7 @@ fn Featured(rows: u64) -> impl IntoView {
             <div class="actions everything">
                 <label>
                     "Zones as "
-                    <select
-                        data-testid="zip-format"
-                        on:change=move |ev| {
-                            zip_format.set(event_target_value(&ev).parse().unwrap_or(Format::Jsonl))
-                        }
-                    >
-                        <option value="jsonl">"JSON Lines"</option>
-                        <option value="csv">"CSV"</option>
-                        <option value="parquet">"Parquet"</option>
-                    </select>
+                    {super::format_select(zip_format, "zip-format")}
                 </label>
                 <button
                     data-testid="download-everything"

@@ -154,11 +154,7 @@ fn Rules(audit: Audit) -> impl IntoView {
         <div class="actions">
             <label>
                 "Report for outputs in "
-                <select on:change=move |ev| format.set(event_target_value(&ev).parse().unwrap_or(Format::Jsonl))>
-                    <option value="jsonl">"JSON Lines"</option>
-                    <option value="csv">"CSV"</option>
-                    <option value="parquet">"Parquet"</option>
-                </select>
+                {super::format_select(format, "report-format")}
             </label>
             <button
                 data-testid="download-report"
