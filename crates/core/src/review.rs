@@ -67,9 +67,12 @@ fn opt(v: Option<i64>) -> String {
 pub fn rows(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let s = &landing.strings;
     let customers = &landing.customers;
-    // The current record of each email, and how many records it has.
+    // One pass: each email's records in order, and (current record, record count); the
+    // current one is the last with the greatest lastUpdateDate.
+    let mut records: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
     let mut current: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
     for (i, c) in customers.iter().enumerate() {
+        records.entry(c.email).or_default().push(i);
         let slot = current.entry(c.email).or_insert((i, 0));
         slot.1 += 1;
         if c.last_update >= customers[slot.0].last_update {
@@ -83,9 +86,9 @@ pub fn rows(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Vec<
                 .filter(|(i, _)| customers[*i].research_consent.is_none())
                 .map(|(i, n)| {
                     let c = &customers[*i];
-                    let earlier = customers
+                    let earlier = records[&c.email]
                         .iter()
-                        .any(|o| o.email == c.email && o.research_consent.is_some());
+                        .any(|o| customers[*o].research_consent.is_some());
                     let why = if earlier {
                         "consent revoked: an earlier record had consent, the current one has none"
                     } else {
@@ -152,11 +155,8 @@ pub fn rows(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Vec<
         ReviewList::DuplicateEmails => {
             let mut rows = Vec::new();
             for (email, (cur, n)) in current.iter().filter(|(_, (_, n))| *n > 1) {
-                for (i, c) in customers
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.email == *email)
-                {
+                for &i in &records[email] {
+                    let c = &customers[i];
                     rows.push(vec![
                         s.get(*email).to_string(),
                         n.to_string(),
