@@ -117,7 +117,30 @@ pub fn save(name: &str, mime: &str, bytes: &js_sys::Uint8Array) -> Result<(), St
     options.set_type(mime);
     let blob =
         web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(fail)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    save_blob(name, &blob)
+}
+
+/// Offers a canvas's picture as a PNG download named `name`.
+pub fn save_canvas(canvas: &web_sys::HtmlCanvasElement, name: &str) -> Result<(), String> {
+    let owned = name.to_string();
+    let done = Closure::once_into_js(move |blob: JsValue| {
+        let saved = match blob.dyn_into::<web_sys::Blob>() {
+            Ok(blob) => save_blob(&owned, &blob),
+            Err(_) => Err(format!("the browser could not make {owned}")),
+        };
+        if let Err(message) = saved {
+            web_sys::console::error_1(&message.into());
+        }
+    });
+    canvas
+        .to_blob(done.unchecked_ref())
+        .map_err(|e| format!("the browser could not make {name}: {e:?}"))
+}
+
+/// Offers a blob as a download named `name`.
+pub fn save_blob(name: &str, blob: &web_sys::Blob) -> Result<(), String> {
+    let fail = |e: JsValue| format!("the browser refused the download of {name}: {e:?}");
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(fail)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document to download from")?;

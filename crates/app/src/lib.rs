@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use protocol::{Download, FromWorker, Received, ToWorker};
 use state::{AppState, FileStatus};
 use stedi_core::ingest::Source;
+use stedi_core::preview::Selection;
 use stedi_core::review::ReviewList;
 
 /// Demo files take ids from here up, clear of the ids of files the user adds.
@@ -153,6 +154,30 @@ impl Ctx {
         }
     }
 
+    /// Opens a page of a zone preview.
+    pub fn preview(&self, selection: Selection, page: usize) {
+        self.state
+            .update(|s| s.preview_selection = selection.clone());
+        if self.state.with_untracked(|s| s.result.is_some()) {
+            self.send(&ToWorker::Preview { selection, page }, None);
+        }
+    }
+
+    /// Shows the customer an email or serial number names in the customer chart (an empty
+    /// query shows the first curated customer).
+    pub fn show_customer(&self, query: String) {
+        self.state.update(|s| s.customer_query = query.clone());
+        if self.state.with_untracked(|s| s.result.is_some()) {
+            self.send(
+                &ToWorker::Customer {
+                    query,
+                    columns: chart_columns(),
+                },
+                None,
+            );
+        }
+    }
+
     /// Asks the worker for a download.
     pub fn download(&self, what: Download) {
         self.send(&ToWorker::Download(what), None);
@@ -249,19 +274,42 @@ impl Ctx {
                 });
                 self.rerun();
             }
-            FromWorker::RunDone { audit, millis } => {
+            FromWorker::RunDone {
+                audit,
+                millis,
+                charts,
+            } => {
                 state.update(|s| {
                     s.running = false;
                     s.result = Some(state::RunResult {
                         audit: *audit,
                         millis,
+                        charts: *charts,
                     });
                 });
-                let (list, query) =
-                    state.with_untracked(|s| (s.review_list, s.review_query.clone()));
+                let (list, query, selection, customer) = state.with_untracked(|s| {
+                    (
+                        s.review_list,
+                        s.review_query.clone(),
+                        s.preview_selection.clone(),
+                        s.customer_query.clone(),
+                    )
+                });
                 self.review(list, query, 0);
+                self.preview(selection, 0);
+                self.show_customer(customer);
                 self.verify();
             }
+            FromWorker::PreviewPage(page) => state.update(|s| {
+                if s.preview_selection == page.selection {
+                    s.preview = Some(*page);
+                }
+            }),
+            FromWorker::CustomerChart { query, series } => state.update(|s| {
+                if s.customer_query == query {
+                    s.customer = Some(*series);
+                }
+            }),
             FromWorker::ReviewPage { list, query, page } => state.update(|s| {
                 if s.review_list == list && s.review_query == query {
                     s.review = Some(page);
@@ -285,6 +333,21 @@ impl Ctx {
             }),
         }
     }
+}
+
+/// Pixel columns to reduce a full-width chart to: the page's width (at most the layout's
+/// 72rem) in device pixels.
+fn chart_columns() -> u32 {
+    let Some(w) = web_sys::window() else {
+        return 1200;
+    };
+    let css = w
+        .inner_width()
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(1200.0)
+        .min(1200.0);
+    (css * w.device_pixel_ratio().max(1.0)).round() as u32
 }
 
 /// The page.
@@ -320,6 +383,8 @@ pub fn App() -> impl IntoView {
             <ui::load::Load />
             <ui::policy::PolicyPanel />
             <ui::results::Results />
+            <ui::charts::Charts />
+            <ui::preview::ZonePreview />
             <ui::review::Review />
         </main>
         <footer class="footer">

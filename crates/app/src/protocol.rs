@@ -7,8 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 use stedi_core::audit::Audit;
+use stedi_core::charts::{ConsentOverTime, CustomerSeries, Histogram};
 use stedi_core::export::Format;
 use stedi_core::ingest::{InputSummary, Source};
+use stedi_core::preview::{Preview, Selection};
 use stedi_core::review::{Page, ReviewList};
 use stedi_core::verify::Check;
 use stedi_core::{Policy, Zone};
@@ -63,6 +65,20 @@ pub enum ToWorker {
         /// Page number, from 0.
         page: usize,
     },
+    /// One page of a zone, sorted and searched.
+    Preview {
+        /// Which rows, in which order.
+        selection: Selection,
+        /// Page number, from 0.
+        page: usize,
+    },
+    /// One customer's readings over time, reduced to `columns` pixel columns.
+    Customer {
+        /// An email or serial number, or part of one.
+        query: String,
+        /// Pixel columns of the chart.
+        columns: u32,
+    },
     /// Check the attached audit.json against the files loaded.
     Verify {
         /// The salt, to check pseudonymized outputs.
@@ -83,6 +99,15 @@ pub enum Download {
     Everything(Format),
     /// report.html, listing the outputs of a run in this format.
     Report(Format),
+}
+
+/// The charts of a run that do not depend on a choice of customer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunCharts {
+    /// Customers registered and consenting over time.
+    pub consent: ConsentOverTime,
+    /// distanceFromObject in machine_learning_curated.
+    pub distance: Histogram,
 }
 
 /// One quarantine reason and how many of a file's records it took.
@@ -139,6 +164,17 @@ pub enum FromWorker {
         audit: Box<Audit>,
         /// Milliseconds the run took.
         millis: f64,
+        /// Data for the run's charts.
+        charts: Box<RunCharts>,
+    },
+    /// A page of a zone.
+    PreviewPage(Box<Preview>),
+    /// A customer's series, or why no customer was found.
+    CustomerChart {
+        /// The search it answers.
+        query: String,
+        /// The series.
+        series: Box<Result<CustomerSeries, String>>,
     },
     /// A download is ready; the bytes are attached.
     File {

@@ -1,12 +1,14 @@
 //! The page's state: plain Rust types with methods, held in one root signal.
 
-use crate::protocol::ReasonCount;
+use crate::protocol::{ReasonCount, RunCharts};
 use stedi_core::audit::Audit;
+use stedi_core::charts::CustomerSeries;
 use stedi_core::ingest::{InputSummary, Source};
+use stedi_core::preview::{Preview, Selection};
 pub use stedi_core::report::thousands;
 use stedi_core::review::{Page, ReviewList};
 use stedi_core::verify::Check;
-use stedi_core::{Policy, Preset};
+use stedi_core::{Policy, Preset, Zone};
 
 /// Where a loaded file is in its reading.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +67,8 @@ pub struct RunResult {
     pub audit: Audit,
     /// How long building the zones took in the worker, in ms.
     pub millis: f64,
+    /// Data for the charts.
+    pub charts: RunCharts,
 }
 
 /// Everything the page shows.
@@ -98,6 +102,14 @@ pub struct AppState {
     pub audit_name: Option<String>,
     /// The outcome of checking it against the files.
     pub verification: Option<Vec<Check>>,
+    /// The zone preview's zone, sort and search.
+    pub preview_selection: Selection,
+    /// The preview page shown; `None` until the worker sends it.
+    pub preview: Option<Preview>,
+    /// The customer chart's search; empty shows the first curated customer.
+    pub customer_query: String,
+    /// The customer chart's series, or why no customer was found.
+    pub customer: Option<Result<CustomerSeries, String>>,
 }
 
 impl Default for AppState {
@@ -117,6 +129,14 @@ impl Default for AppState {
             review: None,
             audit_name: None,
             verification: None,
+            preview_selection: Selection {
+                zone: Zone::MachineLearningCurated,
+                sort: None,
+                query: String::new(),
+            },
+            preview: None,
+            customer_query: String::new(),
+            customer: None,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The worker side: reads files in chunks into stedi-core, builds zones, writes downloads.
 //! Runs in a dedicated web worker, never on the page's thread.
 
-use crate::protocol::{decode, encode, Download, FromWorker, ReasonCount, ToWorker};
+use crate::protocol::{decode, encode, Download, FromWorker, ReasonCount, RunCharts, ToWorker};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -11,10 +11,14 @@ use stedi_core::audit::{write_run, Audit};
 use stedi_core::export::{write_quarantine, ZoneWriter};
 use stedi_core::ingest::{FileBatch, FileReader, Landing, Source};
 use stedi_core::pii::Salt;
+use stedi_core::preview::{Selection, ZoneTable};
 use stedi_core::{Policy, Zones};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
+
+/// Bins of the distanceFromObject histogram.
+const HISTOGRAM_BINS: u32 = 40;
 
 /// Bytes read from a `File` at a time.
 const CHUNK: f64 = 4.0 * 1024.0 * 1024.0;
@@ -37,6 +41,8 @@ struct Run {
     salt: Salt,
     salt_given: bool,
     zones: Zones,
+    /// The last preview's rows, so paging does not sort again.
+    selected: Option<(Selection, Vec<u32>)>,
 }
 
 #[derive(Default)]
@@ -138,6 +144,42 @@ fn handle(
                     .into(),
             }),
         },
+        ToWorker::Preview { selection, page } => match preview(state, selection, page) {
+            Ok(p) => reply(FromWorker::PreviewPage(Box::new(p))),
+            Err(message) => reply(FromWorker::Failed { message }),
+        },
+        ToWorker::Customer { query, columns } => {
+            let (Some(landing), Some(run)) = (&state.landing, &state.run) else {
+                return reply(FromWorker::Failed {
+                    message: OUT_OF_DATE.into(),
+                });
+            };
+            // No query: the first curated customer, so the chart has something to show.
+            let first = || {
+                let c = run.zones.customer_curated.first()?;
+                Some(
+                    landing
+                        .strings
+                        .get(landing.customers[*c as usize].email)
+                        .to_string(),
+                )
+            };
+            let wanted = match query.trim() {
+                "" => first().unwrap_or_default(),
+                q => q.to_string(),
+            };
+            let series = stedi_core::charts::customer_series(
+                landing,
+                &run.zones,
+                &run.policy,
+                &wanted,
+                columns.clamp(1, 8192),
+            );
+            reply(FromWorker::CustomerChart {
+                query,
+                series: Box::new(series),
+            });
+        }
         ToWorker::Verify { salt } => reply(match verify(state, received.file, salt) {
             Ok(checks) => FromWorker::Verified { checks },
             Err(message) => FromWorker::Failed { message },
@@ -303,20 +345,56 @@ fn run(
     });
     let zones = Zones::build(landing, &policy);
     let audit = Audit::new(landing, &zones, &policy, salt_given);
+    let millis = now() - started;
+    let charts = RunCharts {
+        consent: stedi_core::charts::consent_over_time(landing, &zones),
+        distance: stedi_core::charts::distance_histogram(landing, &zones, HISTOGRAM_BINS),
+    };
     state.run = Some(Run {
         policy,
         salt,
         salt_given,
         zones,
+        selected: None,
     });
     post(
         scope,
         &FromWorker::RunDone {
             audit: Box::new(audit),
-            millis: now() - started,
+            millis,
+            charts: Box::new(charts),
         },
         None,
     );
+}
+
+const OUT_OF_DATE: &str = "the zones are being built again: try once they are ready";
+
+fn preview(
+    state: &mut State,
+    selection: Selection,
+    page: usize,
+) -> Result<stedi_core::preview::Preview, String> {
+    let (Some(landing), Some(run)) = (&state.landing, &mut state.run) else {
+        return Err(OUT_OF_DATE.into());
+    };
+    let cached = run.selected.take();
+    let mut table = ZoneTable::new(
+        ZoneWriter {
+            landing,
+            zones: &run.zones,
+            pii: run.policy.pii,
+            salt: &run.salt,
+        },
+        &run.policy,
+    );
+    let positions = match cached {
+        Some((s, positions)) if s == selection => positions,
+        _ => table.select(&selection),
+    };
+    let preview = table.page(&selection, &positions, page);
+    run.selected = Some((selection, positions));
+    Ok(preview)
 }
 
 fn download(state: &State, what: Download) -> Result<(String, String, Vec<u8>), String> {

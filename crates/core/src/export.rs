@@ -243,7 +243,7 @@ pub struct Pseudonyms {
 }
 
 impl Pseudonyms {
-    fn name(&mut self, landing: &Landing, pii: Pii, salt: &Salt, id: u32) -> String {
+    pub(crate) fn name(&mut self, landing: &Landing, pii: Pii, salt: &Salt, id: u32) -> String {
         let value = landing.strings.get(id);
         if pii != Pii::Pseudonymize {
             return value.to_string();

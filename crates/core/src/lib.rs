@@ -9,6 +9,8 @@
 //! - [`export`]: any zone as JSON Lines, CSV or Parquet; [`pii`]: pseudonyms.
 //! - [`audit`]: [`audit::write_run`] writes every zone, the quarantine, `audit.json` and
 //!   [`report`]'s `report.html`; [`verify`] recomputes a run and checks an audit against it.
+//! - [`preview`]: any zone as a sorted, searchable table, and why a customer is missing
+//!   from it; [`charts`]: chart data reduced to screen size.
 //! - [`gen`]: synthetic landing data for demos, tests and benchmarks.
 //!
 //! ```
@@ -27,12 +29,14 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod charts;
 mod error;
 pub mod export;
 pub mod gen;
 pub mod ingest;
 pub mod pii;
 pub mod policy;
+pub mod preview;
 pub mod report;
 pub mod review;
 pub mod spark;

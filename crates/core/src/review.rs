@@ -227,18 +227,20 @@ pub fn page(landing: &Landing, list: ReviewList, query: &str, page: usize) -> Pa
         .filter(|r| needle.is_empty() || r.iter().any(|c| c.to_lowercase().contains(&needle)))
         .collect();
     let total = matching.len();
-    let last = total.saturating_sub(1) / PAGE_ROWS;
-    let page = page.min(last);
+    let (page, skip) = page_start(total, page, PAGE_ROWS);
     Page {
         columns: columns.into_iter().map(str::to_string).collect(),
-        rows: matching
-            .into_iter()
-            .skip(page * PAGE_ROWS)
-            .take(PAGE_ROWS)
-            .collect(),
+        rows: matching.into_iter().skip(skip).take(PAGE_ROWS).collect(),
         total,
         page,
     }
+}
+
+/// The page shown when `page` is asked for (a page past the end shows the last) and the
+/// rows before it.
+pub(crate) fn page_start(rows: usize, page: usize, per_page: usize) -> (usize, usize) {
+    let page = page.min(rows.saturating_sub(1) / per_page);
+    (page, page * per_page)
 }
 
 #[cfg(test)]

@@ -102,9 +102,13 @@ pub struct Zones {
     pub machine_learning_curated: Vec<(u32, u32)>,
     /// See [`Findings`].
     pub findings: Findings,
+    /// Per interned string (an email), the index of its current customer record;
+    /// `u32::MAX` for strings that are no customer's email.
+    pub current: Vec<u32>,
 }
 
-const NONE: u32 = u32::MAX;
+/// No row: the value of [`Zones::current`] for strings that are not an email.
+pub const NONE: u32 = u32::MAX;
 
 fn idx(i: usize) -> u32 {
     u32::try_from(i).expect("fewer than 4 billion rows")
@@ -216,7 +220,23 @@ impl Zones {
             step_trainer_trusted,
             machine_learning_curated,
             findings,
+            current,
         }
+    }
+
+    /// Indices of the current customer records (one per email), ascending.
+    pub fn current_records<'a>(&'a self, landing: &'a Landing) -> impl Iterator<Item = u32> + 'a {
+        (0..landing.customers.len())
+            .map(idx)
+            .filter(|i| self.current[landing.customers[*i as usize].email as usize] == *i)
+    }
+
+    /// The current record of an email's string id, if it is a customer's email.
+    pub fn current_of(&self, email: u32) -> Option<u32> {
+        self.current
+            .get(email as usize)
+            .copied()
+            .filter(|i| *i != NONE)
     }
 
     /// Rows in a zone.

@@ -21,7 +21,7 @@ pub fn Review() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="review-title" data-testid="review">
-            <h2 id="review-title">"4. Privacy review"</h2>
+            <h2 id="review-title">"6. Privacy review"</h2>
             {move || match audit() {
                 None => view! {
                     <p class="hint">"The review appears once the zones are built."</p>
@@ -249,39 +249,11 @@ fn Lists() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {move || {
-                        page()
-                            .map(|p| p.rows)
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|row| {
-                                view! {
-                                    <tr>{row.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
-                                }
-                            })
-                            .collect_view()
-                    }}
+                    {move || super::body_rows(page().map(|p| p.rows).unwrap_or_default())}
                 </tbody>
             </table>
         </div>
-        <div class="actions">
-            <button
-                class="secondary small"
-                data-testid="review-prev"
-                prop:disabled=move || at() == 0
-                on:click=move |_| open(list(), query(), at().saturating_sub(1))
-            >
-                "Previous page"
-            </button>
-            <button
-                class="secondary small"
-                data-testid="review-next"
-                prop:disabled=move || { at() + 1 >= pages() }
-                on:click=move |_| open(list(), query(), at() + 1)
-            >
-                "Next page"
-            </button>
-        </div>
+        {super::pager("review", at, pages, move |n| open(list(), query(), n))}
     }
 }
 

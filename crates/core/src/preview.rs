@@ -1,0 +1,756 @@
+//! Zone previews: any zone as a sorted, searchable table, a page at a time, and for each
+//! customer found, where they are in the pipeline and why they are missing from a zone.
+
+use crate::export::{Pseudonyms, ZoneWriter};
+use crate::ingest::Landing;
+use crate::policy::{MlJoin, Pii, Policy};
+use crate::zones::{Zone, Zones};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+/// Rows per preview page.
+pub const PREVIEW_ROWS: usize = 100;
+
+/// Customers a search explains at most.
+const EXPLAINED: usize = 5;
+
+/// A column to sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Sort {
+    /// The column's position in the zone's schema.
+    pub column: usize,
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// Which rows of a zone to show: sorted by a column (or in zone order), and only those of
+/// customers whose email or serial number contains the query.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Selection {
+    /// The zone.
+    pub zone: Zone,
+    /// The sort; `None` keeps the zone's order.
+    pub sort: Option<Sort>,
+    /// Email or serial text to look for; empty keeps every row.
+    pub query: String,
+}
+
+/// One page of a zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preview {
+    /// What was asked for.
+    pub selection: Selection,
+    /// Column names, as in the zone's files.
+    pub columns: Vec<String>,
+    /// This page's rows, as text (as written to the zone's files).
+    pub rows: Vec<Vec<String>>,
+    /// Rows matching the search, on all pages.
+    pub matching: usize,
+    /// Rows in the zone.
+    pub zone_rows: usize,
+    /// This page's number, from 0.
+    pub page: usize,
+    /// For customers the search found: why they are missing from this zone, or which of
+    /// their rows the rules left out.
+    pub notes: Vec<String>,
+}
+
+/// Where one customer is in the pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerStatus {
+    /// Index of their current record in customer_landing.
+    pub record: u32,
+    /// Email.
+    pub email: String,
+    /// Serial number of their step trainer.
+    pub serial: String,
+    /// Records with this email.
+    pub records: u64,
+    /// shareWithResearchAsOfDate of the current record.
+    pub consent: Option<i64>,
+    /// An earlier record had consent and the current one has none.
+    pub revoked: bool,
+    /// Whether the policy drops readings taken before consent.
+    pub enforce: bool,
+    /// Phone readings in accelerometer_landing.
+    pub readings: u64,
+    /// Of those, taken before consent.
+    pub readings_before_consent: u64,
+    /// Of those, in accelerometer_trusted.
+    pub readings_kept: u64,
+    /// Readings of their serial number in step_trainer_landing.
+    pub steps: u64,
+    /// Of those, in step_trainer_trusted.
+    pub steps_kept: u64,
+    /// machine_learning_curated rows with their phone or their device.
+    pub ml_rows: u64,
+    /// Whether the join pairs a step only with its owner's phone.
+    pub device_join: bool,
+}
+
+impl CustomerStatus {
+    fn consent_reason(&self) -> Option<String> {
+        match (self.consent, self.revoked) {
+            (Some(_), _) => None,
+            (None, true) => Some(
+                "consent revoked: an earlier record had consent, the current one has none".into(),
+            ),
+            (None, false) => {
+                Some("never consented: no shareWithResearchAsOfDate in the current record".into())
+            }
+        }
+    }
+
+    fn readings_reason(&self) -> Option<String> {
+        if let Some(why) = self.consent_reason() {
+            return Some(why);
+        }
+        if self.readings == 0 {
+            return Some("no phone readings with this email in the files loaded".into());
+        }
+        (self.readings_kept == 0).then(|| {
+            format!(
+                "all {} phone readings were taken before consent ({})",
+                self.readings,
+                self.consent.unwrap_or_default()
+            )
+        })
+    }
+
+    fn steps_reason(&self) -> Option<String> {
+        if let Some(why) = self.readings_reason() {
+            return Some(format!("not in customer_curated: {why}"));
+        }
+        if self.steps == 0 {
+            return Some(format!(
+                "no step-trainer readings of serial {} in the files loaded",
+                self.serial
+            ));
+        }
+        (self.steps_kept == 0).then(|| {
+            format!(
+                "all {} step readings of serial {} were taken before consent",
+                self.steps, self.serial
+            )
+        })
+    }
+
+    /// Why the customer has no row in `zone`; `None` when they have one.
+    pub fn absent_from(&self, zone: Zone) -> Option<String> {
+        match zone {
+            Zone::CustomerLanding => None,
+            Zone::AccelerometerLanding => (self.readings == 0)
+                .then(|| "no phone readings with this email in the files loaded".into()),
+            Zone::StepTrainerLanding => (self.steps == 0).then(|| {
+                format!(
+                    "no step-trainer readings of serial {} in the files loaded",
+                    self.serial
+                )
+            }),
+            Zone::CustomerTrusted => self.consent_reason(),
+            Zone::AccelerometerTrusted | Zone::CustomerCurated => self.readings_reason(),
+            Zone::StepTrainerTrusted => self.steps_reason(),
+            Zone::MachineLearningCurated => self.steps_reason().or_else(|| {
+                (self.ml_rows == 0).then(|| {
+                    let whose = if self.device_join { "of theirs " } else { "" };
+                    "no phone reading ".to_string()
+                        + whose
+                        + "was taken at the same millisecond as a step reading of their device"
+                })
+            }),
+        }
+    }
+
+    /// Which of the customer's rows `zone` leaves out, when it keeps some.
+    pub fn partly_in(&self, zone: Zone) -> Option<String> {
+        match zone {
+            Zone::AccelerometerTrusted if self.readings_kept < self.readings => Some(format!(
+                "{} of their {} phone readings are left out: taken before consent",
+                self.readings - self.readings_kept,
+                self.readings
+            )),
+            Zone::StepTrainerTrusted if self.steps_kept < self.steps => Some(format!(
+                "{} of the {} step readings of serial {} are left out: taken before consent",
+                self.steps - self.steps_kept,
+                self.steps,
+                self.serial
+            )),
+            _ => None,
+        }
+    }
+
+    /// One sentence: how far the customer got.
+    pub fn summary(&self) -> String {
+        match Zone::ALL
+            .iter()
+            .rev()
+            .find(|z| self.absent_from(**z).is_none())
+        {
+            Some(Zone::MachineLearningCurated) => format!(
+                "In machine_learning_curated ({} rows).",
+                crate::report::thousands(self.ml_rows)
+            ),
+            _ => {
+                let first_missing = [
+                    Zone::CustomerTrusted,
+                    Zone::CustomerCurated,
+                    Zone::StepTrainerTrusted,
+                    Zone::MachineLearningCurated,
+                ]
+                .into_iter()
+                .find_map(|z| self.absent_from(z).map(|why| (z, why)));
+                match first_missing {
+                    Some((zone, why)) => format!("Not in {}: {why}.", zone.as_str()),
+                    None => "In every zone.".to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// Where the customer with this current record is in the pipeline.
+pub fn status(landing: &Landing, zones: &Zones, policy: &Policy, record: u32) -> CustomerStatus {
+    let customers = &landing.customers;
+    let c = &customers[record as usize];
+    let same_email = || customers.iter().filter(|o| o.email == c.email);
+    let acc = &landing.accelerometer;
+    let steps = &landing.step_trainer;
+    let mut s = CustomerStatus {
+        record,
+        email: landing.strings.get(c.email).to_string(),
+        serial: landing.strings.get(c.serial).to_string(),
+        records: same_email().count() as u64,
+        consent: c.research_consent,
+        revoked: c.research_consent.is_none() && same_email().any(|o| o.research_consent.is_some()),
+        enforce: policy.enforces_consent_time(),
+        readings: 0,
+        readings_before_consent: 0,
+        readings_kept: 0,
+        steps: 0,
+        steps_kept: 0,
+        ml_rows: 0,
+        device_join: policy.ml_join == MlJoin::Device,
+    };
+    for i in (0..acc.len()).filter(|i| acc.user[*i] == c.email) {
+        s.readings += 1;
+        let before = c.research_consent.is_some_and(|t| acc.timestamp[i] < t);
+        s.readings_before_consent += u64::from(before);
+        s.readings_kept += u64::from(
+            zones
+                .accelerometer_trusted
+                .binary_search(&(i as u32))
+                .is_ok(),
+        );
+    }
+    for i in (0..steps.len()).filter(|i| steps.serial[*i] == c.serial) {
+        s.steps += 1;
+        s.steps_kept += u64::from(
+            zones
+                .step_trainer_trusted
+                .binary_search(&(i as u32))
+                .is_ok(),
+        );
+    }
+    s.ml_rows = zones
+        .machine_learning_curated
+        .iter()
+        .filter(|(st, a)| {
+            acc.user[*a as usize] == c.email || steps.serial[*st as usize] == c.serial
+        })
+        .count() as u64;
+    s
+}
+
+/// Current records whose email or serial number contains `query` (ASCII case-insensitive),
+/// exact matches first, then in record order.
+fn matching_customers(landing: &Landing, zones: &Zones, query: &str) -> Vec<u32> {
+    let needle = query.trim().to_ascii_lowercase();
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    let text = |id: u32| landing.strings.get(id).to_ascii_lowercase();
+    let mut found: Vec<(bool, u32)> = zones
+        .current_records(landing)
+        .filter_map(|i| {
+            let c = &landing.customers[i as usize];
+            let (email, serial) = (text(c.email), text(c.serial));
+            let exact = email == needle || serial == needle;
+            (exact || email.contains(&needle) || serial.contains(&needle)).then_some((!exact, i))
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The customer an email or serial number (or part of one) names, and where they are in the
+/// pipeline; `Err` says what to type instead.
+pub fn find_customer(
+    landing: &Landing,
+    zones: &Zones,
+    policy: &Policy,
+    query: &str,
+) -> Result<CustomerStatus, String> {
+    if query.trim().is_empty() {
+        return Err("type a customer's email or serial number".into());
+    }
+    match matching_customers(landing, zones, query).first() {
+        Some(record) => Ok(status(landing, zones, policy, *record)),
+        None => Err(format!(
+            "no customer's email or serial number contains \"{}\"",
+            query.trim()
+        )),
+    }
+}
+
+/// A cell's value, typed, so sorting compares numbers as numbers.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell<'a> {
+    Text(Option<Cow<'a, str>>),
+    Int(Option<i64>),
+    Float(f64),
+}
+
+impl Cell<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Cell::Text(a), Cell::Text(b)) => a.cmp(b),
+            (Cell::Int(a), Cell::Int(b)) => a.cmp(b),
+            (Cell::Float(a), Cell::Float(b)) => a.total_cmp(b),
+            _ => Ordering::Equal,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(Some(s)) => s.to_string(),
+            Cell::Int(Some(v)) => v.to_string(),
+            Cell::Float(v) => v.to_string(),
+            Cell::Text(None) | Cell::Int(None) => String::new(),
+        }
+    }
+}
+
+/// A zone read cell by cell, with the emails and serial numbers as its files show them.
+pub struct ZoneTable<'a> {
+    writer: ZoneWriter<'a>,
+    policy: &'a Policy,
+    pseudonyms: Pseudonyms,
+}
+
+impl<'a> ZoneTable<'a> {
+    /// A table over the zones of a run.
+    pub fn new(writer: ZoneWriter<'a>, policy: &'a Policy) -> Self {
+        ZoneTable {
+            writer,
+            policy,
+            pseudonyms: Pseudonyms::default(),
+        }
+    }
+
+    fn landing(&self) -> &'a Landing {
+        self.writer.landing
+    }
+
+    /// The emails and serial numbers (string ids) of the row at `pos`.
+    fn keys(&self, zone: Zone, pos: usize) -> [u32; 2] {
+        let l = self.landing();
+        let z = self.writer.zones;
+        let customer = |i: u32| {
+            let c = &l.customers[i as usize];
+            [c.email, c.serial]
+        };
+        let user = |i: u32| l.accelerometer.user[i as usize];
+        let serial = |i: u32| l.step_trainer.serial[i as usize];
+        match zone {
+            Zone::CustomerLanding => customer(pos as u32),
+            Zone::CustomerTrusted => customer(z.customer_trusted[pos]),
+            Zone::CustomerCurated => customer(z.customer_curated[pos]),
+            Zone::AccelerometerLanding => [user(pos as u32); 2],
+            Zone::AccelerometerTrusted => [user(z.accelerometer_trusted[pos]); 2],
+            Zone::StepTrainerLanding => [serial(pos as u32); 2],
+            Zone::StepTrainerTrusted => [serial(z.step_trainer_trusted[pos]); 2],
+            Zone::MachineLearningCurated => {
+                let (s, a) = z.machine_learning_curated[pos];
+                [serial(s), user(a)]
+            }
+        }
+    }
+
+    fn name(&mut self, zone: Zone, id: u32) -> Cow<'a, str> {
+        let l = self.landing();
+        if zone == Zone::MachineLearningCurated && self.writer.pii == Pii::Pseudonymize {
+            Cow::Owned(
+                self.pseudonyms
+                    .name(l, self.writer.pii, self.writer.salt, id),
+            )
+        } else {
+            Cow::Borrowed(l.strings.get(id))
+        }
+    }
+
+    /// The cell at row `pos`, column `col` (of the zone's schema).
+    fn cell(&mut self, zone: Zone, pos: usize, col: usize) -> Cell<'a> {
+        let l = self.landing();
+        let z = self.writer.zones;
+        let acc = &l.accelerometer;
+        let steps = &l.step_trainer;
+        let customer_row = match zone {
+            Zone::CustomerLanding => Some(pos),
+            Zone::CustomerTrusted => Some(z.customer_trusted[pos] as usize),
+            Zone::CustomerCurated => Some(z.customer_curated[pos] as usize),
+            _ => None,
+        };
+        if let Some(i) = customer_row {
+            let c = &l.customers[i];
+            let text = |v: &'a Option<Box<str>>| Cell::Text(v.as_deref().map(Cow::Borrowed));
+            return match col {
+                0 => text(&c.name),
+                1 => Cell::Text(Some(Cow::Borrowed(l.strings.get(c.email)))),
+                2 => text(&c.phone),
+                3 => text(&c.birth_day),
+                4 => Cell::Text(Some(Cow::Borrowed(l.strings.get(c.serial)))),
+                5 => Cell::Int(c.registration),
+                6 => Cell::Int(c.last_update),
+                7 => Cell::Int(c.research_consent),
+                8 => Cell::Int(c.public_consent),
+                _ => Cell::Int(c.friends_consent),
+            };
+        }
+        let reading = |i: usize, col: usize, name: Cow<'a, str>| match col {
+            0 => Cell::Text(Some(name)),
+            1 => Cell::Int(Some(acc.timestamp[i])),
+            2 => Cell::Float(acc.x[i]),
+            3 => Cell::Float(acc.y[i]),
+            _ => Cell::Float(acc.z[i]),
+        };
+        let step = |i: usize, col: usize, name: Cow<'a, str>| match col {
+            0 => Cell::Int(Some(steps.time[i])),
+            1 => Cell::Text(Some(name)),
+            _ => Cell::Int(Some(steps.distance[i])),
+        };
+        match zone {
+            Zone::AccelerometerLanding | Zone::AccelerometerTrusted => {
+                let i = match zone {
+                    Zone::AccelerometerLanding => pos,
+                    _ => z.accelerometer_trusted[pos] as usize,
+                };
+                reading(i, col, Cow::Borrowed(l.strings.get(acc.user[i])))
+            }
+            Zone::StepTrainerLanding | Zone::StepTrainerTrusted => {
+                let i = match zone {
+                    Zone::StepTrainerLanding => pos,
+                    _ => z.step_trainer_trusted[pos] as usize,
+                };
+                step(i, col, Cow::Borrowed(l.strings.get(steps.serial[i])))
+            }
+            _ => {
+                let (s, a) = z.machine_learning_curated[pos];
+                let (s, a) = (s as usize, a as usize);
+                // With PII dropped, the schema has no serialNumber (1) and no user (3).
+                let col = match (self.writer.pii, col) {
+                    (Pii::Drop, 0) => 0,
+                    (Pii::Drop, 1) => 2,
+                    (Pii::Drop, c) => c + 2,
+                    (_, c) => c,
+                };
+                match col {
+                    0..=2 => {
+                        let name = self.name(zone, steps.serial[s]);
+                        step(s, col, name)
+                    }
+                    _ => {
+                        let name = self.name(zone, acc.user[a]);
+                        reading(a, col - 3, name)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rows of the selection, as positions in the zone, in the order asked.
+    pub fn select(&mut self, selection: &Selection) -> Vec<u32> {
+        let zone = selection.zone;
+        let l = self.landing();
+        let rows = self.writer.zones.rows(l, zone);
+        let mut positions: Vec<u32> = if selection.query.trim().is_empty() {
+            (0..rows as u32).collect()
+        } else {
+            // The emails and serials of the customers found, and any string containing the
+            // query (readings of people with no customer record have a user too).
+            let needle = selection.query.trim().to_ascii_lowercase();
+            let mut wanted = vec![false; l.strings.len()];
+            for (id, slot) in wanted.iter_mut().enumerate() {
+                *slot = l
+                    .strings
+                    .get(id as u32)
+                    .to_ascii_lowercase()
+                    .contains(&needle);
+            }
+            for i in matching_customers(l, self.writer.zones, &needle) {
+                let c = &l.customers[i as usize];
+                wanted[c.email as usize] = true;
+                wanted[c.serial as usize] = true;
+            }
+            (0..rows)
+                .filter(|pos| self.keys(zone, *pos).iter().any(|k| wanted[*k as usize]))
+                .map(|pos| pos as u32)
+                .collect()
+        };
+        if let Some(sort) = selection.sort {
+            let columns = self.writer.schema(zone).fields().len();
+            if sort.column < columns {
+                let keys: Vec<Cell<'a>> = positions
+                    .iter()
+                    .map(|p| self.cell(zone, *p as usize, sort.column))
+                    .collect();
+                let mut order: Vec<usize> = (0..positions.len()).collect();
+                // Stable: equal values keep the zone's order.
+                order.sort_by(|a, b| {
+                    let o = keys[*a].cmp(&keys[*b]);
+                    if sort.descending {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                });
+                positions = order.into_iter().map(|i| positions[i]).collect();
+            }
+        }
+        positions
+    }
+
+    /// Page `page` (from 0; past the end shows the last) of selected rows.
+    pub fn page(&mut self, selection: &Selection, positions: &[u32], page: usize) -> Preview {
+        let zone = selection.zone;
+        let schema = self.writer.schema(zone);
+        let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let (page, skip) = crate::review::page_start(positions.len(), page, PREVIEW_ROWS);
+        let rows = positions
+            .iter()
+            .skip(skip)
+            .take(PREVIEW_ROWS)
+            .map(|p| {
+                (0..columns.len())
+                    .map(|c| self.cell(zone, *p as usize, c).text())
+                    .collect()
+            })
+            .collect();
+        let l = self.landing();
+        let notes = matching_customers(l, self.writer.zones, &selection.query)
+            .into_iter()
+            .take(EXPLAINED)
+            .filter_map(|record| {
+                let s = status(l, self.writer.zones, self.policy, record);
+                let note = s
+                    .absent_from(zone)
+                    .map(|why| format!("{} is not in {}: {why}.", s.email, zone.as_str()))
+                    .or_else(|| {
+                        s.partly_in(zone)
+                            .map(|what| format!("{}: {what}.", s.email))
+                    });
+                note
+            })
+            .collect();
+        Preview {
+            selection: selection.clone(),
+            columns,
+            rows,
+            matching: positions.len(),
+            zone_rows: self.writer.zones.rows(l, zone),
+            page,
+            notes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{read_bytes, Source};
+    use crate::pii::Salt;
+    use crate::policy::Preset;
+
+    fn landing() -> Landing {
+        let customers = [
+            r#"{"email":"a@x","serialNumber":"s1","lastUpdateDate":1,"shareWithResearchAsOfDate":5}"#,
+            r#"{"email":"a@x","serialNumber":"s1","lastUpdateDate":2}"#,
+            r#"{"email":"b@x","serialNumber":"s2","lastUpdateDate":1,"shareWithResearchAsOfDate":10}"#,
+            r#"{"email":"c@x","serialNumber":"s3","lastUpdateDate":1,"shareWithResearchAsOfDate":10}"#,
+            r#"{"email":"d@x","serialNumber":"s4","lastUpdateDate":1}"#,
+        ]
+        .join("\n");
+        let phones: Vec<String> = [
+            ("b@x", 8),
+            ("b@x", 12),
+            ("b@x", 11),
+            ("c@x", 9),
+            ("a@x", 12),
+        ]
+        .iter()
+        .map(|(u, t)| format!(r#"{{"user":"{u}","timestamp":{t},"x":{t},"y":0,"z":0}}"#))
+        .collect();
+        let steps: Vec<String> = [("s2", 12, 300), ("s2", 11, 200), ("s3", 9, 100)]
+            .iter()
+            .map(|(s, t, d)| {
+                format!(
+                    r#"{{"sensorReadingTime":{t},"serialNumber":"{s}","distanceFromObject":{d}}}"#
+                )
+            })
+            .collect();
+        Landing::from_batches(vec![
+            read_bytes("c.json", Some(Source::Customer), customers.as_bytes()),
+            read_bytes(
+                "a.json",
+                Some(Source::Accelerometer),
+                phones.join("\n").as_bytes(),
+            ),
+            read_bytes(
+                "s.json",
+                Some(Source::StepTrainer),
+                steps.join("\n").as_bytes(),
+            ),
+        ])
+    }
+
+    fn with_table<T>(pii: Pii, f: impl FnOnce(&mut ZoneTable, &Landing, &Zones) -> T) -> T {
+        let l = landing();
+        let policy = Policy::preset(Preset::Strict);
+        let zones = Zones::build(&l, &policy);
+        let salt = Salt::given("s");
+        let mut table = ZoneTable::new(
+            ZoneWriter {
+                landing: &l,
+                zones: &zones,
+                pii,
+                salt: &salt,
+            },
+            &policy,
+        );
+        f(&mut table, &l, &zones)
+    }
+
+    fn show(t: &mut ZoneTable, sel: &Selection) -> Preview {
+        let positions = t.select(sel);
+        t.page(sel, &positions, 0)
+    }
+
+    fn select(zone: Zone, sort: Option<(usize, bool)>, query: &str) -> Selection {
+        Selection {
+            zone,
+            sort: sort.map(|(column, descending)| Sort { column, descending }),
+            query: query.into(),
+        }
+    }
+
+    #[test]
+    fn sorting_compares_numbers_as_numbers_and_is_stable() {
+        with_table(Pii::Keep, |t, _, _| {
+            let sel = select(Zone::AccelerometerLanding, Some((1, true)), "");
+            let positions = t.select(&sel);
+            let p = t.page(&sel, &positions, 0);
+            let times: Vec<&str> = p.rows.iter().map(|r| r[1].as_str()).collect();
+            assert_eq!(times, ["12", "12", "11", "9", "8"]);
+            // The two readings at 12 keep the zone's order: b@x before a@x.
+            assert_eq!(
+                (p.rows[0][0].as_str(), p.rows[1][0].as_str()),
+                ("b@x", "a@x")
+            );
+        });
+    }
+
+    #[test]
+    fn search_finds_a_customers_rows_by_email_or_serial() {
+        with_table(Pii::Keep, |t, _, _| {
+            let sel = select(Zone::StepTrainerLanding, None, "B@X");
+            let positions = t.select(&sel);
+            assert_eq!(positions, [0, 1], "b@x owns s2");
+            let sel = select(Zone::AccelerometerLanding, None, "s3");
+            let p = show(t, &sel);
+            assert_eq!(p.rows, vec![vec!["c@x", "9", "9", "0", "0"]]);
+        });
+    }
+
+    #[test]
+    fn an_excluded_customer_is_explained() {
+        with_table(Pii::Keep, |t, _, _| {
+            let sel = select(Zone::CustomerTrusted, None, "a@x");
+            let p = show(t, &sel);
+            assert_eq!(p.matching, 0);
+            assert_eq!(
+                p.notes,
+                [
+                    "a@x is not in customer_trusted: consent revoked: an earlier record had \
+                  consent, the current one has none."
+                ]
+            );
+            let sel = select(Zone::AccelerometerTrusted, None, "b@x");
+            let p = show(t, &sel);
+            assert_eq!(p.matching, 2);
+            assert_eq!(
+                p.notes,
+                ["b@x: 1 of their 3 phone readings are left out: taken before consent."]
+            );
+            let sel = select(Zone::MachineLearningCurated, None, "d@x");
+            let p = show(t, &sel);
+            assert!(p.notes[0].contains("never consented"), "{:?}", p.notes);
+        });
+    }
+
+    #[test]
+    fn pseudonymized_ml_rows_are_found_by_the_real_email_but_shown_as_written() {
+        with_table(Pii::Pseudonymize, |t, _, _| {
+            let sel = select(Zone::MachineLearningCurated, None, "b@x");
+            let p = show(t, &sel);
+            assert_eq!(p.matching, 2);
+            let text = format!("{:?}", p.rows);
+            assert!(!text.contains("b@x") && !text.contains("s2"), "{text}");
+        });
+        with_table(Pii::Drop, |t, _, _| {
+            let sel = select(Zone::MachineLearningCurated, Some((0, false)), "");
+            let p = show(t, &sel);
+            assert_eq!(
+                p.columns,
+                [
+                    "sensorReadingTime",
+                    "distanceFromObject",
+                    "timestamp",
+                    "x",
+                    "y",
+                    "z"
+                ]
+            );
+            assert_eq!(p.rows[0], ["11", "200", "11", "11", "0", "0"]);
+        });
+    }
+
+    #[test]
+    fn pages_hold_a_hundred_rows_and_a_page_past_the_end_shows_the_last() {
+        with_table(Pii::Keep, |t, _, _| {
+            let sel = select(Zone::CustomerLanding, None, "");
+            let positions: Vec<u32> = (0..250).map(|i| i % 5).collect();
+            let p = t.page(&sel, &positions, 9);
+            assert_eq!((p.page, p.rows.len(), p.matching), (2, 50, 250));
+            assert_eq!(t.page(&sel, &positions, 0).rows.len(), PREVIEW_ROWS);
+        });
+    }
+
+    #[test]
+    fn status_follows_a_customer_through_the_zones() {
+        let l = landing();
+        let policy = Policy::preset(Preset::Strict);
+        let zones = Zones::build(&l, &policy);
+        let b = find_customer(&l, &zones, &policy, "s2").unwrap();
+        assert_eq!(b.email, "b@x");
+        assert_eq!(
+            (b.readings, b.readings_kept, b.steps, b.steps_kept),
+            (3, 2, 2, 2)
+        );
+        assert_eq!(b.summary(), "In machine_learning_curated (2 rows).");
+        let d = find_customer(&l, &zones, &policy, "d@").unwrap();
+        assert!(d
+            .summary()
+            .starts_with("Not in customer_trusted: never consented"));
+        assert!(find_customer(&l, &zones, &policy, "zzz").is_err());
+    }
+}
