@@ -1,5 +1,6 @@
 // 1. The 13 course files through the file input give SPEC's strict, then rubric, counts.
 import { test, expect } from "@playwright/test";
+import { statSync } from "node:fs";
 import { courseData, filesUnder, loadFiles, open, shownCounts, waitForZones } from "./helpers.mjs";
 
 const STRICT = [956, 81273, 28680, 482, 32025, 464, 11297, 32025];
@@ -14,6 +15,14 @@ test("course data shows the strict counts, then the rubric counts", async ({ pag
   await loadFiles(page, files);
   expect(Object.values(await shownCounts(page))).toEqual(STRICT);
   await expect(page.getByTestId("finding-cross_customer_matches")).toHaveAttribute("data-value", "2228");
+  // Throughput: every byte of the 13 files read, the time it took, the worker's memory.
+  const throughput = page.getByTestId("throughput");
+  const size = files.reduce((sum, f) => sum + statSync(f).size, 0);
+  await expect(throughput).toHaveAttribute("data-bytes", String(size));
+  await expect(throughput).toHaveAttribute("data-rows", String(956 + 81273 + 28680));
+  expect(Number(await throughput.getAttribute("data-read-ms"))).toBeGreaterThan(0);
+  expect(Number(await throughput.getAttribute("data-wasm-bytes"))).toBeGreaterThan(1 << 20);
+  await expect(throughput).toContainText(/Read .* MB \(110,909 records\) in [\d.]+ s: .*\/s/);
 
   await page.getByTestId("preset-rubric").check();
   await expect(page.getByTestId("count-accelerometer_trusted").first()).toHaveText("40,981");

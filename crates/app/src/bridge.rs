@@ -59,7 +59,6 @@ impl Bridge {
                     Err(message) => handler(Received {
                         msg: FromWorker::Failed { message },
                         file: None,
-                        bytes: None,
                     }),
                 }
             });
@@ -75,7 +74,7 @@ impl Bridge {
 
     /// Sends a message, with a `File` attached when given.
     pub fn send(&self, msg: &ToWorker, file: Option<&web_sys::File>) {
-        let data = encode(msg, file.map(|f| f.as_ref()), None);
+        let data = encode(msg, file.map(|f| f.as_ref()));
         let mut inner = self.inner.borrow_mut();
         let Some(inner) = inner.as_mut() else { return };
         if inner.ready {
@@ -107,17 +106,6 @@ fn post(worker: &Worker, data: &JsValue) {
     if let Err(e) = worker.post_message(data) {
         web_sys::console::error_2(&"could not send a message to the worker".into(), &e);
     }
-}
-
-/// Offers bytes as a download named `name`.
-pub fn save(name: &str, mime: &str, bytes: &js_sys::Uint8Array) -> Result<(), String> {
-    let fail = |e: JsValue| format!("the browser refused the download of {name}: {e:?}");
-    let parts = js_sys::Array::of1(bytes);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    let blob =
-        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(fail)?;
-    save_blob(name, &blob)
 }
 
 /// Offers a canvas's picture as a PNG download named `name`.

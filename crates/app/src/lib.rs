@@ -56,6 +56,9 @@ impl Ctx {
             self.audit.set_value(Some(audit));
             self.verify();
         }
+        if !files.is_empty() {
+            self.load_starts();
+        }
         for file in files {
             let id = self
                 .state
@@ -79,6 +82,7 @@ impl Ctx {
 
     /// Generates the course-sized demo set in the worker and reads it.
     pub fn demo(&self) {
+        self.load_starts();
         let first_id = self.state.with_untracked(|s| s.next_id.max(DEMO_IDS));
         self.state.update(|s| {
             s.next_id = first_id + DEMO_IDS;
@@ -98,6 +102,7 @@ impl Ctx {
 
     /// Reads a file again as another source (`None`: detect).
     pub fn set_source(&self, id: u32, source: Option<Source>) {
+        self.load_starts();
         self.state.update(|s| {
             if let Some(f) = s.file_mut(id) {
                 f.chosen = source;
@@ -233,6 +238,27 @@ impl Ctx {
         }
     }
 
+    /// Starts the load clock when files start being read after a pause.
+    fn load_starts(&self) {
+        if !self.state.with_untracked(AppState::is_reading) {
+            self.state.update(|s| {
+                s.load = state::LoadTiming {
+                    started: now(),
+                    millis: None,
+                }
+            });
+        }
+    }
+
+    /// Stops the load clock once no file is being read.
+    fn load_ends(&self) {
+        self.state.update(|s| {
+            if !s.is_reading() && s.load.millis.is_none() {
+                s.load.millis = Some(now() - s.load.started);
+            }
+        });
+    }
+
     fn on_message(&self, received: Received<FromWorker>) {
         let state = self.state;
         match received.msg {
@@ -264,6 +290,7 @@ impl Ctx {
                         f.status = FileStatus::Read { summary, reasons };
                     }
                 });
+                self.load_ends();
                 self.rerun();
             }
             FromWorker::FileFailed { id, message } => {
@@ -272,12 +299,14 @@ impl Ctx {
                         f.status = FileStatus::Failed(message);
                     }
                 });
+                self.load_ends();
                 self.rerun();
             }
             FromWorker::RunDone {
                 audit,
                 millis,
                 charts,
+                wasm_bytes,
             } => {
                 state.update(|s| {
                     s.running = false;
@@ -285,6 +314,7 @@ impl Ctx {
                         audit: *audit,
                         millis,
                         charts: *charts,
+                        wasm_bytes,
                     });
                 });
                 let (list, query, selection, customer) = state.with_untracked(|s| {
@@ -316,9 +346,9 @@ impl Ctx {
                 }
             }),
             FromWorker::Verified { checks } => state.update(|s| s.verification = Some(checks)),
-            FromWorker::File { name, mime } => {
-                let saved = match &received.bytes {
-                    Some(bytes) => bridge::save(&name, &mime, bytes),
+            FromWorker::File { name } => {
+                let saved = match &received.file {
+                    Some(blob) => bridge::save_blob(&name, blob),
                     None => Err(format!(
                         "the download of {name} came without its bytes; try again"
                     )),
@@ -333,6 +363,13 @@ impl Ctx {
             }),
         }
     }
+}
+
+/// The page's clock, in ms.
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
 }
 
 /// Pixel columns to reduce a full-width chart to: the page's width (at most the layout's

@@ -1,7 +1,7 @@
 //! The messages between the page and the worker, in one place.
 //!
 //! Each message is a JS object `{ msg: "<JSON>" }`, plus a `file` (a `File` handle, which
-//! the worker reads itself in chunks) or `bytes` (a `Uint8Array`, moved, not copied) where
+//! the worker reads itself in chunks) or a download's `Blob` (shared, not copied) where
 //! the message carries one. File handles cannot go through a serializing codec, which is
 //! why the messages are built by hand here.
 
@@ -166,6 +166,8 @@ pub enum FromWorker {
         millis: f64,
         /// Data for the run's charts.
         charts: Box<RunCharts>,
+        /// The worker's WebAssembly memory, in bytes (it only grows, so this is its peak).
+        wasm_bytes: u64,
     },
     /// A page of a zone.
     PreviewPage(Box<Preview>),
@@ -176,12 +178,10 @@ pub enum FromWorker {
         /// The series.
         series: Box<Result<CustomerSeries, String>>,
     },
-    /// A download is ready; the bytes are attached.
+    /// A download is ready; its `Blob` is attached (as `file`).
     File {
         /// File name to save as.
         name: String,
-        /// MIME type.
-        mime: String,
     },
     /// A page of a review list.
     ReviewPage {
@@ -206,22 +206,14 @@ pub enum FromWorker {
 
 const MSG: &str = "msg";
 const FILE: &str = "file";
-const BYTES: &str = "bytes";
 
-/// A message as a JS object, with an optional `File` or bytes attached.
-pub fn encode<T: Serialize>(
-    msg: &T,
-    file: Option<&JsValue>,
-    bytes: Option<&js_sys::Uint8Array>,
-) -> JsValue {
+/// A message as a JS object, with an optional `File` or `Blob` attached.
+pub fn encode<T: Serialize>(msg: &T, file: Option<&JsValue>) -> JsValue {
     let obj = js_sys::Object::new();
     let json = serde_json::to_string(msg).expect("messages are plain data");
     set(&obj, MSG, &JsValue::from_str(&json));
     if let Some(f) = file {
         set(&obj, FILE, f);
-    }
-    if let Some(b) = bytes {
-        set(&obj, BYTES, b);
     }
     obj.into()
 }
@@ -241,10 +233,8 @@ fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
 pub struct Received<T> {
     /// The message.
     pub msg: T,
-    /// The attached `File`, if any.
-    pub file: Option<web_sys::File>,
-    /// The attached bytes, if any.
-    pub bytes: Option<js_sys::Uint8Array>,
+    /// The attached `File` (or `Blob`), if any.
+    pub file: Option<web_sys::Blob>,
 }
 
 /// Decodes a message event's data.
@@ -257,6 +247,5 @@ pub fn decode<T: for<'de> Deserialize<'de>>(data: &JsValue) -> Result<Received<T
     Ok(Received {
         msg,
         file: get(data, FILE).and_then(|f| f.dyn_into().ok()),
-        bytes: get(data, BYTES).and_then(|b| b.dyn_into().ok()),
     })
 }

@@ -69,6 +69,17 @@ pub struct RunResult {
     pub millis: f64,
     /// Data for the charts.
     pub charts: RunCharts,
+    /// The worker's WebAssembly memory after the run, in bytes.
+    pub wasm_bytes: u64,
+}
+
+/// How fast the last load of files went.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LoadTiming {
+    /// When the load started (the page's clock, ms).
+    pub started: f64,
+    /// How long reading took, once every file is read.
+    pub millis: Option<f64>,
 }
 
 /// Everything the page shows.
@@ -110,6 +121,8 @@ pub struct AppState {
     pub customer_query: String,
     /// The customer chart's series, or why no customer was found.
     pub customer: Option<Result<CustomerSeries, String>>,
+    /// Timing of the last load of files.
+    pub load: LoadTiming,
 }
 
 impl Default for AppState {
@@ -137,6 +150,7 @@ impl Default for AppState {
             preview: None,
             customer_query: String::new(),
             customer: None,
+            load: LoadTiming::default(),
         }
     }
 }
@@ -178,6 +192,14 @@ impl AppState {
             .iter()
             .filter(|f| f.id >= self.load_from)
             .fold((0, 0), |(d, t), f| (d + f.done(), t + f.size))
+    }
+
+    /// Bytes and records of the files read.
+    pub fn read_totals(&self) -> (u64, u64) {
+        self.files.iter().fold((0, 0), |(b, r), f| match &f.status {
+            FileStatus::Read { summary, .. } => (b + summary.bytes, r + summary.records),
+            _ => (b, r),
+        })
     }
 
     /// Whether there is anything to run the zones on.

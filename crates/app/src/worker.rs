@@ -60,7 +60,7 @@ pub fn start() {
     let state = Rc::new(RefCell::new(State::default()));
     let handler_scope = scope.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let reply = |msg: FromWorker| post(&handler_scope, &msg, None);
+        let reply = |msg: FromWorker| post(&handler_scope, &msg);
         match decode::<ToWorker>(&ev.data()) {
             Ok(received) => handle(&handler_scope, &mut state.borrow_mut(), received),
             Err(message) => reply(FromWorker::Failed { message }),
@@ -68,16 +68,16 @@ pub fn start() {
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
-    post(&scope, &FromWorker::Ready, None);
+    post(&scope, &FromWorker::Ready);
 }
 
-fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker, bytes: Option<js_sys::Uint8Array>) {
-    let data = encode(msg, None, bytes.as_ref());
-    let result = match bytes {
-        Some(b) => scope.post_message_with_transfer(&data, &js_sys::Array::of1(&b.buffer())),
-        None => scope.post_message(&data),
-    };
-    if let Err(e) = result {
+fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker) {
+    post_with(scope, msg, None);
+}
+
+/// Posts a message with a `Blob` attached (it is shared with the page, not copied).
+fn post_with(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker, blob: Option<&JsValue>) {
+    if let Err(e) = scope.post_message(&encode(msg, blob)) {
         web_sys::console::error_2(&"could not post a message to the page".into(), &e);
     }
 }
@@ -87,10 +87,13 @@ fn handle(
     state: &mut State,
     received: crate::protocol::Received<ToWorker>,
 ) {
-    let reply = |msg: FromWorker| post(scope, &msg, None);
+    let reply = |msg: FromWorker| post(scope, &msg);
     match received.msg {
         ToWorker::AddFile { id, name, source } => {
-            let Some(file) = received.file else {
+            let Some(file) = received
+                .file
+                .and_then(|b| b.dyn_into::<web_sys::File>().ok())
+            else {
                 return reply(FromWorker::FileFailed {
                     id,
                     message: "the browser sent no file to read; add it again".into(),
@@ -180,14 +183,18 @@ fn handle(
                 series: Box::new(series),
             });
         }
-        ToWorker::Verify { salt } => reply(match verify(state, received.file, salt) {
-            Ok(checks) => FromWorker::Verified { checks },
-            Err(message) => FromWorker::Failed { message },
-        }),
+        ToWorker::Verify { salt } => {
+            let file = received
+                .file
+                .and_then(|b| b.dyn_into::<web_sys::File>().ok());
+            reply(match verify(state, file, salt) {
+                Ok(checks) => FromWorker::Verified { checks },
+                Err(message) => FromWorker::Failed { message },
+            })
+        }
         ToWorker::Download(what) => match download(state, what) {
-            Ok((name, mime, bytes)) => {
-                let array = js_sys::Uint8Array::from(bytes.as_slice());
-                post(scope, &FromWorker::File { name, mime }, Some(array));
+            Ok((name, blob)) => {
+                post_with(scope, &FromWorker::File { name }, Some(&blob));
             }
             Err(message) => reply(FromWorker::Failed { message }),
         },
@@ -207,7 +214,7 @@ fn read_entry(
         return;
     };
     let mut reader = FileReader::new(entry.name.clone(), source);
-    let progress = |done: u64| post(scope, &FromWorker::Progress { id, done }, None);
+    let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
     match &entry.origin {
         Origin::Bytes(bytes) => {
             for chunk in bytes.chunks(CHUNK as usize) {
@@ -218,7 +225,7 @@ fn read_entry(
         Origin::File(file) => {
             if let Err(message) = read_file(file, &mut reader, progress) {
                 entry.batch = None;
-                return post(scope, &FromWorker::FileFailed { id, message }, None);
+                return post(scope, &FromWorker::FileFailed { id, message });
             }
         }
     }
@@ -231,7 +238,6 @@ fn read_entry(
             summary: batch.summary.clone(),
             reasons,
         },
-        None,
     );
     entry.batch = Some(batch);
 }
@@ -320,6 +326,17 @@ fn random_salt() -> Result<Salt, String> {
     Ok(Salt::random(bytes))
 }
 
+/// The size of this worker's WebAssembly memory.
+fn wasm_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map_or(0, |m| {
+            m.buffer()
+                .dyn_into::<js_sys::ArrayBuffer>()
+                .map_or(0, |b| u64::from(b.byte_length()))
+        })
+}
+
 fn now() -> f64 {
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     scope.performance().map_or(0.0, |p| p.now())
@@ -337,7 +354,7 @@ fn run(
         Some(text) => Salt::given(&text),
         None => match random_salt() {
             Ok(s) => s,
-            Err(message) => return post(scope, &FromWorker::Failed { message }, None),
+            Err(message) => return post(scope, &FromWorker::Failed { message }),
         },
     };
     let landing = state.landing.get_or_insert_with(|| {
@@ -363,8 +380,8 @@ fn run(
             audit: Box::new(audit),
             millis,
             charts: Box::new(charts),
+            wasm_bytes: wasm_bytes(),
         },
-        None,
     );
 }
 
@@ -397,7 +414,54 @@ fn preview(
     Ok(preview)
 }
 
-fn download(state: &State, what: Download) -> Result<(String, String, Vec<u8>), String> {
+// The parts of a download already handed to the browser. They live outside the writer so
+// that the writer stays `Send` (Parquet's writer wants it); the worker has one thread.
+thread_local! {
+    static PARTS: RefCell<Vec<js_sys::Uint8Array>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Bytes of a download leave WebAssembly memory a part at a time.
+const PART: usize = 4 << 20;
+
+/// A download written in parts: the file is a `Blob` of parts, never one buffer.
+#[derive(Default)]
+struct Parts {
+    buf: Vec<u8>,
+}
+
+impl Parts {
+    fn hand_over(&mut self) {
+        if !self.buf.is_empty() {
+            let part = js_sys::Uint8Array::from(self.buf.as_slice());
+            PARTS.with(|p| p.borrow_mut().push(part));
+            self.buf.clear();
+        }
+    }
+
+    fn into_blob(mut self, mime: &str) -> Result<web_sys::Blob, String> {
+        self.hand_over();
+        let parts: js_sys::Array = PARTS.with(|p| p.take()).into_iter().collect();
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+            .map_err(|e| format!("the browser could not hold the download: {e:?}"))
+    }
+}
+
+impl Write for Parts {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(buf);
+        if self.buf.len() >= PART {
+            self.hand_over();
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn download(state: &State, what: Download) -> Result<(String, web_sys::Blob), String> {
     let (Some(landing), Some(run)) = (&state.landing, &state.run) else {
         return Err("the zones are out of date: wait for the run to finish, then download".into());
     };
@@ -407,65 +471,111 @@ fn download(state: &State, what: Download) -> Result<(String, String, Vec<u8>), 
         pii: run.policy.pii,
         salt: &run.salt,
     };
-    let mut out = Vec::new();
+    PARTS.with(|p| p.borrow_mut().clear());
+    let mut out = Parts::default();
     let fail = |e: stedi_core::Error| e.to_string();
     match what {
         Download::Zone(zone, format) => {
             writer.write(zone, format, &mut out).map_err(fail)?;
-            Ok((format.file_name(zone), mime(format.extension()), out))
-        }
-        Download::Audit => {
-            // The audit lists output hashes, so it comes from writing a whole run.
-            let files = write_all(landing, run, stedi_core::export::Format::Jsonl)?;
-            let audit = files.into_iter().find(|f| f.0 == "audit.json").map(|f| f.1);
-            Ok(("audit.json".into(), mime("json"), audit.unwrap_or_default()))
+            let name = format.file_name(zone);
+            Ok((name, out.into_blob(mime(format.extension()))?))
         }
         Download::Quarantine => {
             write_quarantine(&landing.quarantine, &mut out).map_err(fail)?;
-            Ok(("quarantine.jsonl".into(), mime("jsonl"), out))
+            Ok(("quarantine.jsonl".into(), out.into_blob(mime("jsonl"))?))
+        }
+        // The audit and the report list output hashes: the run is written through hashes
+        // only, keeping just the file asked for.
+        Download::Audit => {
+            let audit = keep_one(
+                landing,
+                run,
+                stedi_core::export::Format::Jsonl,
+                "audit.json",
+            )?;
+            out.write_all(&audit).map_err(|e| e.to_string())?;
+            Ok(("audit.json".into(), out.into_blob(mime("json"))?))
         }
         Download::Report(format) => {
-            let files = write_all(landing, run, format)?;
-            let report = files
-                .into_iter()
-                .find(|f| f.0 == "report.html")
-                .map(|f| f.1);
-            Ok((
-                "report.html".into(),
-                mime("html"),
-                report.unwrap_or_default(),
-            ))
+            let report = keep_one(landing, run, format, "report.html")?;
+            out.write_all(&report).map_err(|e| e.to_string())?;
+            Ok(("report.html".into(), out.into_blob(mime("html"))?))
         }
         Download::Everything(format) => {
-            let files = write_all(landing, run, format)?;
-            Ok(("stedi-lakehouse.zip".into(), mime("zip"), zip(&files)?))
+            let zip = zip_run(landing, run, format)?;
+            for part in zip.chunks(PART) {
+                out.write_all(part).map_err(|e| e.to_string())?;
+            }
+            Ok(("stedi-lakehouse.zip".into(), out.into_blob(mime("zip"))?))
         }
     }
 }
 
-/// Every file `stedi run` writes, with the same bytes.
-fn write_all(
+/// Writes a whole run, as `stedi run` does, keeping only the bytes of the file `keep`.
+fn keep_one(
     landing: &Landing,
     run: &Run,
     format: stedi_core::export::Format,
-) -> Result<Vec<(String, Vec<u8>)>, String> {
-    type Files = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
-    /// Collects one file's bytes into the shared list (Parquet's writer wants `Send`).
-    struct Sink(Files, usize);
-    impl Write for Sink {
+    keep: &str,
+) -> Result<Vec<u8>, String> {
+    let kept: Arc<Mutex<Vec<u8>>> = Arc::default();
+    /// The kept file's bytes; every other file only passes through the hashes.
+    struct Keep(Option<Arc<Mutex<Vec<u8>>>>);
+    impl Write for Keep {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let mut files = self
-                .0
-                .lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?;
-            files[self.1].1.extend_from_slice(buf);
+            if let Some(kept) = &self.0 {
+                kept.lock()
+                    .map_err(|_| std::io::Error::other("poisoned"))?
+                    .extend_from_slice(buf);
+            }
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
     }
-    let files: Files = Arc::default();
+    write_run(
+        landing,
+        &run.zones,
+        &run.policy,
+        &run.salt,
+        run.salt_given,
+        format,
+        &mut |name| Ok(Keep((name == keep).then(|| kept.clone()))),
+    )
+    .map_err(|e| e.to_string())?;
+    let bytes = std::mem::take(&mut *kept.lock().map_err(|_| "poisoned".to_string())?);
+    Ok(bytes)
+}
+
+/// Every file `stedi run` writes, with the same bytes, compressed into one zip as they are
+/// written (a fixed timestamp keeps the archive's bytes reproducible).
+fn zip_run(
+    landing: &Landing,
+    run: &Run,
+    format: stedi_core::export::Format,
+) -> Result<Vec<u8>, String> {
+    use zip::write::SimpleFileOptions;
+    type Zip = Arc<Mutex<zip::ZipWriter<std::io::Cursor<Vec<u8>>>>>;
+    /// Writes into the zip's current entry; the run writes its files one after another.
+    struct Entry(Zip);
+    impl Write for Entry {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    let zip: Zip = Arc::new(Mutex::new(zip::ZipWriter::new(std::io::Cursor::new(
+        Vec::new(),
+    ))));
     write_run(
         landing,
         &run.zones,
@@ -474,35 +584,26 @@ fn write_all(
         run.salt_given,
         format,
         &mut |name| {
-            let mut list = files
-                .lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?;
-            list.push((name.to_string(), Vec::new()));
-            Ok(Sink(files.clone(), list.len() - 1))
+            zip.lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .start_file(name, options)
+                .map_err(std::io::Error::other)?;
+            Ok(Entry(zip.clone()))
         },
     )
     .map_err(|e| e.to_string())?;
-    let files = std::mem::take(&mut *files.lock().map_err(|_| "poisoned".to_string())?);
-    Ok(files)
+    let zip = Arc::try_unwrap(zip)
+        .map_err(|_| "the zip is still being written".to_string())?
+        .into_inner()
+        .map_err(|_| "poisoned".to_string())?;
+    let bytes = zip
+        .finish()
+        .map_err(|e| format!("could not build the zip: {e}"))?
+        .into_inner();
+    Ok(bytes)
 }
 
-fn zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, String> {
-    use zip::write::SimpleFileOptions;
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    // A fixed timestamp keeps the archive's bytes reproducible.
-    let options = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip::DateTime::default());
-    let fail = |e: &dyn std::fmt::Display| format!("could not build the zip: {e}");
-    for (name, bytes) in files {
-        zip.start_file(name.as_str(), options)
-            .map_err(|e| fail(&e))?;
-        zip.write_all(bytes).map_err(|e| fail(&e))?;
-    }
-    Ok(zip.finish().map_err(|e| fail(&e))?.into_inner())
-}
-
-fn mime(extension: &str) -> String {
+fn mime(extension: &str) -> &'static str {
     match extension {
         "csv" => "text/csv",
         "json" => "application/json",
@@ -511,5 +612,4 @@ fn mime(extension: &str) -> String {
         "html" => "text/html",
         _ => "application/octet-stream",
     }
-    .to_string()
 }

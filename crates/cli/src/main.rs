@@ -91,6 +91,10 @@ struct RunArgs {
     /// Folder for the zones, audit.json and quarantine.jsonl (created if missing).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Threads reading input files (default: the machine's cores). Outputs are the same
+    /// bytes whatever the number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
     /// Input files, or folders searched recursively for .json, .jsonl, .ndjson and .gz.
     #[arg(value_name = "PATH", required = true)]
     paths: Vec<PathBuf>,
@@ -212,6 +216,34 @@ fn read_file(path: &Path) -> Result<FileBatch> {
     Ok(reader.finish())
 }
 
+/// Reads files on `threads` threads, each taking the next file not yet taken; the batches
+/// come back in the order of `files`, so the landing zones do not depend on the threads.
+fn read_files(files: &[PathBuf], threads: usize) -> Result<Vec<FileBatch>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<FileBatch>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.clamp(1, files.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                let batch = read_file(path);
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(batch);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every file was taken by a thread")
+        })
+        .collect()
+}
+
 fn run(args: RunArgs) -> Result<()> {
     let policy = args.policy.policy();
     let salt = match &args.salt {
@@ -225,10 +257,11 @@ fn run(args: RunArgs) -> Result<()> {
     };
 
     let files = input_files(&args.paths)?;
-    let batches = files
-        .iter()
-        .map(|p| read_file(p))
-        .collect::<Result<Vec<_>>>()?;
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
+    let batches = read_files(&files, threads)?;
     for batch in &batches {
         for problem in &batch.summary.problems {
             eprintln!("warning: {}: {problem}", batch.summary.name);

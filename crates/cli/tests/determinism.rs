@@ -104,3 +104,33 @@ fn the_salt_decides_pseudonyms_and_never_appears_in_outputs() {
         }
     }
 }
+
+#[test]
+fn thread_count_never_changes_a_byte() {
+    let data = tempfile::tempdir().unwrap();
+    generated(data.path());
+    let runs: Vec<_> = ["1", "2", "7"]
+        .iter()
+        .map(|threads| {
+            let out = tempfile::tempdir().unwrap();
+            stedi_ok(&[
+                "run",
+                "--salt",
+                "s",
+                "--threads",
+                threads,
+                "--format",
+                "csv",
+                "--out",
+                arg(out.path()),
+                arg(data.path()),
+            ]);
+            outputs(out.path())
+        })
+        .collect();
+    assert_eq!(runs[0].len(), 11);
+    assert!(
+        runs[0] == runs[1] && runs[1] == runs[2],
+        "outputs differ by thread count"
+    );
+}

@@ -383,9 +383,8 @@ mod tests {
                 2 * minute
             ),
             // a's later record, without consent, is the current one.
-            format!(
-                r#"{{"email":"a","serialNumber":"s","registrationDate":0,"lastUpdateDate":2}}"#
-            ),
+            r#"{"email":"a","serialNumber":"s","registrationDate":0,"lastUpdateDate":2}"#
+                .to_string(),
             format!(
                 r#"{{"email":"b","serialNumber":"s","registrationDate":{},"lastUpdateDate":1,"shareWithResearchAsOfDate":{}}}"#,
                 minute + 5,

@@ -2,10 +2,11 @@
 //! backing store is its CSS size times `devicePixelRatio`, and every length is scaled to
 //! match. The data arrives already reduced to pixel columns by stedi-core.
 
+use super::canvas::Canvas;
 use crate::state::thousands;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use stedi_core::audit::Audit;
 use stedi_core::charts::{Band, Bucket, ConsentOverTime, CustomerSeries, Histogram, DAY_MS};
 use stedi_core::Zone;
@@ -20,7 +21,7 @@ const VERMILION: RGBColor = RGBColor(213, 94, 0);
 const GREY: RGBColor = RGBColor(170, 170, 170);
 const INK: RGBColor = RGBColor(34, 34, 34);
 
-type Area = DrawingArea<CanvasBackend, Shift>;
+type Area = DrawingArea<Canvas, Shift>;
 type Drawn = Result<(), String>;
 
 /// Sizes a canvas's backing store to its CSS size times the pixel ratio; returns the
@@ -34,8 +35,7 @@ fn area(canvas: &HtmlCanvasElement) -> Result<(Area, f64), String> {
     let css_height = f64::from(canvas.client_height().max(200));
     canvas.set_width((css_width * ratio).round() as u32);
     canvas.set_height((css_height * ratio).round() as u32);
-    let backend = CanvasBackend::with_canvas_object(canvas.clone())
-        .ok_or("this browser cannot draw on a canvas")?;
+    let backend = Canvas::new(canvas).ok_or("this browser cannot draw on a canvas")?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE).map_err(fail)?;
     Ok((root, ratio))
@@ -161,31 +161,63 @@ fn steps(starts: &[i64], values: &[u64]) -> Vec<(f64, f64)> {
     points
 }
 
-fn legend_line(colour: RGBColor, r: f64) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
-    let width = (2.0 * r) as u32;
-    move |(x, y)| {
-        PathElement::new(
-            vec![(x, y), (x + (18.0 * r) as i32, y)],
-            colour.stroke_width(width),
-        )
-    }
+/// How a legend entry is drawn.
+#[derive(Clone, Copy)]
+enum Key {
+    Line(RGBColor),
+    Dot(RGBColor),
 }
 
-fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
-    chart: &mut ChartContext<'a, CanvasBackend, CT>,
-    r: f64,
-    position: SeriesLabelPosition,
-) -> Drawn {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(WHITE.mix(0.9))
-        .border_style(GREY)
-        .label_font(font(12.0, r))
-        .legend_area_size((26.0 * r) as i32)
-        .margin((8.0 * r) as i32)
-        .draw()
-        .map_err(fail)
+/// A legend box in the top corner of the plot (left or right), drawn element by element:
+/// plotters' own legend measures text through the page's DOM, which the page's
+/// Content-Security-Policy forbids.
+fn legend(root: &Area, r: f64, entries: &[(&str, Key)], left: bool, inset: (f64, f64)) -> Drawn {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let style = font(12.0, r);
+    let widths = entries
+        .iter()
+        .map(|(text, _)| root.estimate_text_size(text, &style).map(|s| s.0))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    let px = |v: f64| (v * r).round() as i32;
+    let line_height = px(18.0);
+    let width = widths.iter().max().copied().unwrap_or(0) as i32 + px(40.0);
+    let height = line_height * entries.len() as i32 + px(8.0);
+    let (w, _) = root.dim_in_pixel();
+    let x0 = if left {
+        px(inset.0)
+    } else {
+        w as i32 - px(inset.0) - width
+    };
+    let y0 = px(inset.1);
+    root.draw(&Rectangle::new(
+        [(x0, y0), (x0 + width, y0 + height)],
+        WHITE.mix(0.9).filled(),
+    ))
+    .map_err(fail)?;
+    root.draw(&Rectangle::new([(x0, y0), (x0 + width, y0 + height)], GREY))
+        .map_err(fail)?;
+    for (i, (text, key)) in entries.iter().enumerate() {
+        let y = y0 + px(4.0) + line_height * i as i32 + line_height / 2;
+        let x = x0 + px(8.0);
+        match key {
+            Key::Line(c) => root.draw(&PathElement::new(
+                vec![(x, y), (x + px(20.0), y)],
+                c.stroke_width(px(2.0) as u32),
+            )),
+            Key::Dot(c) => root.draw(&Circle::new((x + px(10.0), y), px(4.0), c.filled())),
+        }
+        .map_err(fail)?;
+        root.draw(&Text::new(
+            text.to_string(),
+            (x + px(28.0), y),
+            style.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(fail)?;
+    }
+    Ok(())
 }
 
 /// Customers registered and customers consenting to research, as running totals by day
@@ -230,6 +262,7 @@ pub fn consent(canvas: &HtmlCanvasElement, data: &ConsentOverTime) -> Drawn {
         .draw()
         .map_err(fail)?;
     let width = (2.0 * r) as u32;
+    let mut entries = Vec::new();
     for (name, values, colour) in [
         ("registered", &data.registered, BLUE),
         ("consenting to research", &data.consenting, VERMILION),
@@ -239,11 +272,10 @@ pub fn consent(canvas: &HtmlCanvasElement, data: &ConsentOverTime) -> Drawn {
                 steps(&data.starts, values),
                 colour.stroke_width(width),
             ))
-            .map_err(fail)?
-            .label(name)
-            .legend(legend_line(colour, r));
+            .map_err(fail)?;
+        entries.push((name, Key::Line(colour)));
     }
-    draw_legend(&mut chart, r, SeriesLabelPosition::UpperLeft)?;
+    legend(&root, r, &entries, true, (80.0, 48.0))?;
     root.present().map_err(fail)
 }
 
@@ -344,26 +376,29 @@ pub fn customer(canvas: &HtmlCanvasElement, s: &CustomerSeries) -> Drawn {
     let dot = (2.0 * r) as i32;
     // Readings closer than a twentieth of the chart are drawn as one line.
     let gap = s.columns / 20;
+    let mut entries = Vec::new();
     // Excluded readings first, so kept ones draw over them.
-    let grey = GREY.stroke_width(width);
-    let mut labelled = false;
-    for bands in s.excluded.iter().chain([&s.distance_excluded]) {
-        let dots = bands
-            .iter()
-            .flat_map(|b| [(f64::from(b.column), b.min), (f64::from(b.column), b.max)]);
-        let is_distance = std::ptr::eq(bands, &s.distance_excluded);
-        let series = dots.map(|p| Circle::new(p, dot, GREY.filled()));
-        let drawn = if is_distance {
-            chart.draw_secondary_series(series).map_err(fail)?
+    for (bands, secondary) in s
+        .excluded
+        .iter()
+        .map(|b| (b, false))
+        .chain([(&s.distance_excluded, true)])
+    {
+        let dots = bands.iter().flat_map(|b| {
+            [b.min, b.max].map(|v| Circle::new((f64::from(b.column), v), dot, GREY.filled()))
+        });
+        if secondary {
+            chart.draw_secondary_series(dots).map_err(fail)?;
         } else {
-            chart.draw_series(series).map_err(fail)?
-        };
-        if !labelled && !bands.is_empty() {
-            drawn
-                .label("excluded by the policy")
-                .legend(move |(x, y)| Circle::new((x + 9, y), 4, grey.filled()));
-            labelled = true;
+            chart.draw_series(dots).map_err(fail)?;
         }
+    }
+    if s.excluded
+        .iter()
+        .chain([&s.distance_excluded])
+        .any(|b| !b.is_empty())
+    {
+        entries.push(("excluded by the policy", Key::Dot(GREY)));
     }
     for ((bands, colour), label) in s
         .kept
@@ -371,37 +406,29 @@ pub fn customer(canvas: &HtmlCanvasElement, s: &CustomerSeries) -> Drawn {
         .zip([BLUE, ORANGE, GREEN])
         .zip(["x", "y", "z"])
     {
-        let style = colour.stroke_width(width);
-        let mut first = true;
         for run in runs(bands, gap) {
-            let drawn = if run.len() == 1 {
+            if run.len() == 1 {
                 chart
                     .draw_series(run.iter().map(|p| Circle::new(*p, dot, colour.filled())))
-                    .map_err(fail)?
+                    .map_err(fail)?;
             } else {
                 chart
-                    .draw_series(LineSeries::new(run, style))
-                    .map_err(fail)?
-            };
-            if std::mem::take(&mut first) {
-                drawn.label(label).legend(legend_line(colour, r));
+                    .draw_series(LineSeries::new(run, colour.stroke_width(width)))
+                    .map_err(fail)?;
             }
         }
+        entries.push((label, Key::Line(colour)));
     }
-    let style = PURPLE.stroke_width(width);
-    let mut first = true;
     for run in runs(&s.distance_kept, gap) {
-        let drawn = chart
+        chart
             .draw_secondary_series(run.iter().map(|p| Circle::new(*p, dot, PURPLE.filled())))
             .map_err(fail)?;
-        if std::mem::take(&mut first) {
-            drawn
-                .label("distanceFromObject")
-                .legend(legend_line(PURPLE, r));
-        }
         chart
-            .draw_secondary_series(LineSeries::new(run, style))
+            .draw_secondary_series(LineSeries::new(run, PURPLE.stroke_width(width)))
             .map_err(fail)?;
+    }
+    if !s.distance_kept.is_empty() {
+        entries.push(("distanceFromObject", Key::Line(PURPLE)));
     }
     if let Some(t) = s.status.consent.filter(|t| (s.t0..=s.t1).contains(t)) {
         let x = column_of(t);
@@ -411,11 +438,10 @@ pub fn customer(canvas: &HtmlCanvasElement, s: &CustomerSeries) -> Drawn {
                 [(x, lo), (x, hi)],
                 VERMILION.stroke_width((2.0 * r) as u32),
             ))
-            .map_err(fail)?
-            .label("consent")
-            .legend(legend_line(VERMILION, r));
+            .map_err(fail)?;
+        entries.push(("consent", Key::Line(VERMILION)));
     }
-    draw_legend(&mut chart, r, SeriesLabelPosition::UpperRight)?;
+    legend(&root, r, &entries, false, (76.0, 44.0))?;
     root.present().map_err(fail)
 }
 

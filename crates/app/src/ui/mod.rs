@@ -1,5 +1,6 @@
 //! The page's components, one module per section.
 
+mod canvas;
 pub mod charts;
 mod draw;
 pub mod load;

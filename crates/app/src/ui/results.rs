@@ -2,7 +2,7 @@
 //! effect, the findings, the quarantine, and every zone for download.
 
 use crate::protocol::Download;
-use crate::state::{thousands, RunResult};
+use crate::state::{human_bytes, thousands, AppState, RunResult};
 use crate::Ctx;
 use leptos::prelude::*;
 use stedi_core::audit::Audit;
@@ -35,9 +35,7 @@ fn RunView(result: RunResult) -> impl IntoView {
     let enforce = audit.policy.knobs.consent_time == ConsentTime::Enforce;
     view! {
         <Featured rows=rows(Zone::MachineLearningCurated) />
-        <p class="timing" data-testid="timing">
-            {format!("Zones built in {:.0} ms.", result.millis)}
-        </p>
+        <Throughput millis=result.millis wasm_bytes=result.wasm_bytes />
         <h3>"The pipeline"</h3>
         <div class="pipeline" data-testid="pipeline">
             <Lane
@@ -116,6 +114,43 @@ fn format_buttons(zone: Zone) -> impl IntoView {
             }
         })
         .collect_view()
+}
+
+/// How fast the files were read and the zones built, and the memory it took.
+#[component]
+fn Throughput(millis: f64, wasm_bytes: u64) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let (bytes, records) = ctx.state.with_untracked(AppState::read_totals);
+    let read_ms = ctx.state.with_untracked(|s| s.load.millis);
+    let read = read_ms.map(|ms| {
+        let seconds = (ms / 1000.0).max(1e-3);
+        format!(
+            "Read {} ({} records) in {:.2} s: {}/s, {} records/s. ",
+            human_bytes(bytes),
+            thousands(records),
+            seconds,
+            human_bytes((bytes as f64 / seconds) as u64),
+            thousands((records as f64 / seconds) as u64),
+        )
+    });
+    view! {
+        <p
+            class="timing"
+            data-testid="throughput"
+            data-bytes=bytes.to_string()
+            data-rows=records.to_string()
+            data-read-ms=read_ms.map(|ms| format!("{ms:.1}")).unwrap_or_default()
+            data-run-ms=format!("{millis:.1}")
+            data-wasm-bytes=wasm_bytes.to_string()
+        >
+            {read}
+            {format!(
+                "Zones built in {:.0} ms. Worker memory: {}.",
+                millis,
+                human_bytes(wasm_bytes)
+            )}
+        </p>
+    }
 }
 
 #[component]
