@@ -8,7 +8,7 @@ use std::fs;
 use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use stedi_core::audit::{write_run, Audit};
+use stedi_core::audit::{write_run_threads, Audit};
 use stedi_core::export::Format;
 use stedi_core::ingest::{FileBatch, FileReader, Landing};
 use stedi_core::pii::Salt;
@@ -273,13 +273,14 @@ fn run(args: RunArgs) -> Result<()> {
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
     let out = args.out.clone();
-    let audit = write_run(
+    let audit = write_run_threads(
         &landing,
         &zones,
         &policy,
         &salt,
         args.salt.is_some(),
         args.format,
+        threads,
         &mut |name| fs::File::create(out.join(name)).map(BufWriter::new),
     )?;
     print_summary(&audit, &args.out);

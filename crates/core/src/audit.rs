@@ -130,8 +130,9 @@ impl Audit {
 }
 
 /// Everything a run writes: the eight zones in one format, `quarantine.jsonl`, then
-/// `audit.json` listing the others with their hashes, and `report.html` showing it. `open` gives a writer for a file
-/// name; the CLI opens files, the browser collects bytes. Returns the audit.
+/// `audit.json` listing the others with their hashes, and `report.html` showing it. `open`
+/// gives a writer for a file name, and each file is written before the next is opened;
+/// the CLI opens files, the browser collects bytes. Returns the audit.
 pub fn write_run<W: Write + Send>(
     landing: &Landing,
     zones: &Zones,
@@ -141,6 +142,23 @@ pub fn write_run<W: Write + Send>(
     format: Format,
     open: &mut dyn FnMut(&str) -> std::io::Result<W>,
 ) -> Result<Audit> {
+    write_run_threads(landing, zones, policy, salt, salt_given, format, 1, open)
+}
+
+/// [`write_run`] with the zones and the quarantine written on `threads` threads (the files
+/// are then all opened first). The bytes are the same for any number of threads. Native
+/// only: the browser has no threads, give it 1.
+#[allow(clippy::too_many_arguments)]
+pub fn write_run_threads<W: Write + Send>(
+    landing: &Landing,
+    zones: &Zones,
+    policy: &Policy,
+    salt: &Salt,
+    salt_given: bool,
+    format: Format,
+    threads: usize,
+    open: &mut dyn FnMut(&str) -> std::io::Result<W>,
+) -> Result<Audit> {
     let mut audit = Audit::new(landing, zones, policy, salt_given);
     let writer = ZoneWriter {
         landing,
@@ -148,28 +166,68 @@ pub fn write_run<W: Write + Send>(
         pii: policy.pii,
         salt,
     };
-    let mut record = |name: String, write: &mut dyn FnMut(&mut HashingWriter<W>) -> Result<u64>| {
-        let file = open(&name).map_err(|e| Error::export(&name, e))?;
+    // The files besides audit.json and report.html: the zones, then the quarantine.
+    let names: Vec<String> = Zone::ALL
+        .iter()
+        .map(|z| format.file_name(*z))
+        .chain(["quarantine.jsonl".to_string()])
+        .collect();
+    let write = |i: usize, file: W| -> Result<OutputSummary> {
+        let name = &names[i];
         let mut hashing = HashingWriter::new(file);
-        let rows = write(&mut hashing)?;
-        hashing.flush().map_err(|e| Error::export(&name, e))?;
+        let rows = match Zone::ALL.get(i) {
+            Some(zone) => writer.write(*zone, format, &mut hashing)?,
+            None => write_quarantine(&landing.quarantine, &mut hashing)?,
+        };
+        hashing.flush().map_err(|e| Error::export(name, e))?;
         let (sha256, bytes, _) = hashing.finish();
-        audit.outputs.push(OutputSummary {
-            name,
+        Ok(OutputSummary {
+            name: name.clone(),
             rows,
             bytes,
             sha256,
-        });
-        Ok::<_, Error>(())
+        })
     };
-    for zone in Zone::ALL {
-        record(format.file_name(zone), &mut |w| {
-            writer.write(zone, format, w)
-        })?;
+    let opened = |open: &mut dyn FnMut(&str) -> std::io::Result<W>, name: &str| {
+        open(name).map_err(|e| Error::export(name, e))
+    };
+    if threads <= 1 {
+        for (i, name) in names.iter().enumerate() {
+            let file = opened(open, name)?;
+            audit.outputs.push(write(i, file)?);
+        }
+    } else {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Mutex;
+        let files: Vec<Mutex<Option<W>>> = names
+            .iter()
+            .map(|n| opened(open, n).map(|f| Mutex::new(Some(f))))
+            .collect::<Result<_>>()?;
+        let done: Vec<Mutex<Option<Result<OutputSummary>>>> =
+            names.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(names.len()) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(slot) = files.get(i) else { break };
+                    let file = slot
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .take()
+                        .expect("each file is taken once");
+                    *done[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(write(i, file));
+                });
+            }
+        });
+        for slot in done {
+            let summary = slot
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every file was written");
+            audit.outputs.push(summary?);
+        }
     }
-    record("quarantine.jsonl".to_string(), &mut |w| {
-        write_quarantine(&landing.quarantine, w)
-    })?;
     for (name, text) in [
         ("audit.json", audit.to_json()),
         ("report.html", crate::report::render(&audit)),

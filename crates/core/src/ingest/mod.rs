@@ -23,6 +23,7 @@
 //!   "gzip bomb" cannot fill memory), and at most [`MAX_UNKNOWN_KEYS`] distinct unknown
 //!   keys are counted per file.
 
+mod codec;
 mod record;
 mod split;
 
@@ -127,7 +128,7 @@ impl Interner {
 }
 
 /// One customer record. `email` and `serial` are interned ids.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Customer {
     /// customerName
     pub name: Option<Box<str>>,
