@@ -59,6 +59,7 @@ impl Bridge {
                     Err(message) => handler(Received {
                         msg: FromWorker::Failed { message },
                         file: None,
+                        bytes: None,
                     }),
                 }
             });

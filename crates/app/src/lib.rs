@@ -262,7 +262,8 @@ impl Ctx {
     fn on_message(&self, received: Received<FromWorker>) {
         let state = self.state;
         match received.msg {
-            FromWorker::Ready => {}
+            // Parsed only passes between workers.
+            FromWorker::Ready | FromWorker::Parsed { .. } => {}
             FromWorker::FileAdded { id, name, bytes } => state.update(|s| {
                 if !s.is_reading() {
                     s.load_from = id;
@@ -307,6 +308,7 @@ impl Ctx {
                 millis,
                 charts,
                 wasm_bytes,
+                readers,
             } => {
                 state.update(|s| {
                     s.running = false;
@@ -315,6 +317,7 @@ impl Ctx {
                         millis,
                         charts: *charts,
                         wasm_bytes,
+                        readers,
                     });
                 });
                 let (list, query, selection, customer) = state.with_untracked(|s| {

@@ -79,6 +79,17 @@ pub enum ToWorker {
         /// Pixel columns of the chart.
         columns: u32,
     },
+    /// (To a reader worker.) Parse the attached `File` and send back its batch.
+    Parse {
+        /// The file's id.
+        id: u32,
+        /// Which reading of the file this is; answers to older ones are dropped.
+        generation: u32,
+        /// The file's name.
+        name: String,
+        /// The user's choice of source, if any.
+        source: Option<Source>,
+    },
     /// Check the attached audit.json against the files loaded.
     Verify {
         /// The salt, to check pseudonymized outputs.
@@ -166,8 +177,11 @@ pub enum FromWorker {
         millis: f64,
         /// Data for the run's charts.
         charts: Box<RunCharts>,
-        /// The worker's WebAssembly memory, in bytes (it only grows, so this is its peak).
+        /// The WebAssembly memory of the worker and its readers, in bytes (it only grows,
+        /// so this is its peak).
         wasm_bytes: u64,
+        /// Reader workers that parse files in parallel (0: parsed by the worker itself).
+        readers: u32,
     },
     /// A page of a zone.
     PreviewPage(Box<Preview>),
@@ -197,6 +211,18 @@ pub enum FromWorker {
         /// Every item compared.
         checks: Vec<Check>,
     },
+    /// (From a reader worker.) A file was parsed: its batch is attached as bytes, or the
+    /// file could not be read.
+    Parsed {
+        /// The file's id.
+        id: u32,
+        /// The reading it answers.
+        generation: u32,
+        /// Why the file could not be read, if it could not.
+        failed: Option<String>,
+        /// The reader's WebAssembly memory, in bytes.
+        wasm_bytes: u64,
+    },
     /// Something failed; nothing was changed.
     Failed {
         /// What went wrong and what to do.
@@ -207,7 +233,7 @@ pub enum FromWorker {
 const MSG: &str = "msg";
 const FILE: &str = "file";
 
-/// A message as a JS object, with an optional `File` or `Blob` attached.
+/// A message as a JS object, with an optional `File`, `Blob` or bytes attached.
 pub fn encode<T: Serialize>(msg: &T, file: Option<&JsValue>) -> JsValue {
     let obj = js_sys::Object::new();
     let json = serde_json::to_string(msg).expect("messages are plain data");
@@ -235,6 +261,8 @@ pub struct Received<T> {
     pub msg: T,
     /// The attached `File` (or `Blob`), if any.
     pub file: Option<web_sys::Blob>,
+    /// The attached bytes, if any.
+    pub bytes: Option<js_sys::Uint8Array>,
 }
 
 /// Decodes a message event's data.
@@ -247,5 +275,6 @@ pub fn decode<T: for<'de> Deserialize<'de>>(data: &JsValue) -> Result<Received<T
     Ok(Received {
         msg,
         file: get(data, FILE).and_then(|f| f.dyn_into().ok()),
+        bytes: get(data, FILE).and_then(|f| f.dyn_into().ok()),
     })
 }

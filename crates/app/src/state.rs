@@ -69,8 +69,10 @@ pub struct RunResult {
     pub millis: f64,
     /// Data for the charts.
     pub charts: RunCharts,
-    /// The worker's WebAssembly memory after the run, in bytes.
+    /// The WebAssembly memory of the worker and its readers after the run, in bytes.
     pub wasm_bytes: u64,
+    /// Reader workers that parsed the files in parallel.
+    pub readers: u32,
 }
 
 /// How fast the last load of files went.

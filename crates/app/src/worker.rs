@@ -34,6 +34,23 @@ struct Entry {
     name: String,
     origin: Origin,
     batch: Option<FileBatch>,
+    /// Bumped at each reading, so a late answer from a reader about an older one is
+    /// dropped.
+    generation: u32,
+}
+
+/// Readers at most: each holds its own copy of the largest file's batch while parsing.
+const MAX_READERS: usize = 4;
+
+/// A worker of this worker's that parses files, so several files are parsed at once.
+struct Reader {
+    worker: web_sys::Worker,
+    /// Messages wait here until the reader's WebAssembly has loaded.
+    queue: Option<Vec<JsValue>>,
+    /// Files sent and not yet answered.
+    busy: usize,
+    wasm_bytes: u64,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
 }
 
 struct Run {
@@ -48,6 +65,8 @@ struct Run {
 #[derive(Default)]
 struct State {
     entries: Vec<Entry>,
+    /// Reader workers; none when the browser has one core (files are parsed here).
+    readers: Vec<Reader>,
     /// The merged landing zones; `None` when the files changed since.
     landing: Option<Landing>,
     run: Option<Run>,
@@ -58,6 +77,7 @@ pub fn start() {
     console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let state = Rc::new(RefCell::new(State::default()));
+    spawn_readers(&scope, &state);
     let handler_scope = scope.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let reply = |msg: FromWorker| post(&handler_scope, &msg);
@@ -69,6 +89,99 @@ pub fn start() {
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     post(&scope, &FromWorker::Ready);
+}
+
+/// Starts reader workers when the browser reports more than one core. A reader does not
+/// start readers of its own: it is told it is one by its name.
+fn spawn_readers(scope: &DedicatedWorkerGlobalScope, state: &Rc<RefCell<State>>) {
+    if scope.name() == READER {
+        return;
+    }
+    let cores = scope.navigator().hardware_concurrency() as usize;
+    if cores < 2 {
+        return;
+    }
+    for _ in 0..cores.min(MAX_READERS) {
+        let options = web_sys::WorkerOptions::new();
+        options.set_name(READER);
+        let Ok(worker) = web_sys::Worker::new_with_options("./worker.js", &options) else {
+            // Files are then parsed here, as on one core.
+            return;
+        };
+        let weak = Rc::downgrade(state);
+        let page = scope.clone();
+        let index = state.borrow().readers.len();
+        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            if let Some(state) = weak.upgrade() {
+                from_reader(&page, &mut state.borrow_mut(), index, &ev.data());
+            }
+        });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        state.borrow_mut().readers.push(Reader {
+            worker,
+            queue: Some(Vec::new()),
+            busy: 0,
+            wasm_bytes: 0,
+            _onmessage: onmessage,
+        });
+    }
+}
+
+/// The name reader workers are started with.
+const READER: &str = "stedi-reader";
+
+/// A message from reader `index`.
+fn from_reader(
+    scope: &DedicatedWorkerGlobalScope,
+    state: &mut State,
+    index: usize,
+    data: &JsValue,
+) {
+    let received = match decode::<FromWorker>(data) {
+        Ok(r) => r,
+        Err(message) => return post(scope, &FromWorker::Failed { message }),
+    };
+    let reader = &mut state.readers[index];
+    match received.msg {
+        FromWorker::Ready => {
+            for msg in reader.queue.take().unwrap_or_default() {
+                send_to(&reader.worker, &msg);
+            }
+        }
+        FromWorker::Parsed {
+            id,
+            generation,
+            failed,
+            wasm_bytes,
+        } => {
+            reader.busy = reader.busy.saturating_sub(1);
+            reader.wasm_bytes = reader.wasm_bytes.max(wasm_bytes);
+            let Some(entry) = state
+                .entries
+                .iter_mut()
+                .find(|e| e.id == id && e.generation == generation)
+            else {
+                return;
+            };
+            let batch = match (failed, received.bytes) {
+                (Some(message), _) => Err(message),
+                (None, Some(bytes)) => FileBatch::decode(&bytes.to_vec()),
+                (None, None) => Err("the reader sent no batch".into()),
+            };
+            match batch {
+                Ok(batch) => file_read(scope, entry, batch),
+                Err(message) => post(scope, &FromWorker::FileFailed { id, message }),
+            }
+        }
+        // Progress goes straight to the page.
+        msg => post(scope, &msg),
+    }
+}
+
+fn send_to(worker: &web_sys::Worker, data: &JsValue) {
+    if let Err(e) = worker.post_message(data) {
+        web_sys::console::error_2(&"could not send a file to a reader".into(), &e);
+    }
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker) {
@@ -104,6 +217,7 @@ fn handle(
                 name,
                 origin: Origin::File(file),
                 batch: None,
+                generation: 0,
             });
             read_entry(scope, state, id, source);
         }
@@ -126,6 +240,7 @@ fn handle(
                     name,
                     origin: Origin::Bytes(f.bytes),
                     batch: None,
+                    generation: 0,
                 });
                 read_entry(scope, state, id, None);
             }
@@ -183,6 +298,12 @@ fn handle(
                 series: Box::new(series),
             });
         }
+        ToWorker::Parse {
+            id,
+            generation,
+            name,
+            source,
+        } => parse_for_coordinator(scope, id, generation, name, source, received.file),
         ToWorker::Verify { salt } => {
             let file = received
                 .file
@@ -201,7 +322,8 @@ fn handle(
     }
 }
 
-/// Reads (or re-reads) one file into a batch, posting progress as it goes.
+/// Reads (or re-reads) one file into a batch: on the least busy reader when there are
+/// readers, here otherwise, posting progress as it goes.
 fn read_entry(
     scope: &DedicatedWorkerGlobalScope,
     state: &mut State,
@@ -213,33 +335,101 @@ fn read_entry(
     let Some(entry) = state.entries.iter_mut().find(|e| e.id == id) else {
         return;
     };
-    let mut reader = FileReader::new(entry.name.clone(), source);
+    entry.generation += 1;
+    entry.batch = None;
+    if let (Origin::File(file), Some(reader)) = (
+        &entry.origin,
+        state.readers.iter_mut().min_by_key(|r| r.busy),
+    ) {
+        let msg = ToWorker::Parse {
+            id,
+            generation: entry.generation,
+            name: entry.name.clone(),
+            source,
+        };
+        let data = encode(&msg, Some(file.as_ref()));
+        reader.busy += 1;
+        match &mut reader.queue {
+            Some(queue) => queue.push(data),
+            None => send_to(&reader.worker, &data),
+        }
+        return;
+    }
     let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
-    match &entry.origin {
+    match parse(&entry.origin, &entry.name, source, progress) {
+        Ok(batch) => file_read(scope, entry, batch),
+        Err(message) => post(scope, &FromWorker::FileFailed { id, message }),
+    }
+}
+
+/// A file's batch, read from its bytes or its `File`.
+fn parse(
+    origin: &Origin,
+    name: &str,
+    source: Option<Source>,
+    progress: impl Fn(u64),
+) -> Result<FileBatch, String> {
+    let mut reader = FileReader::new(name.to_string(), source);
+    match origin {
         Origin::Bytes(bytes) => {
             for chunk in bytes.chunks(CHUNK as usize) {
                 reader.feed(chunk);
             }
             progress(bytes.len() as u64);
         }
-        Origin::File(file) => {
-            if let Err(message) = read_file(file, &mut reader, progress) {
-                entry.batch = None;
-                return post(scope, &FromWorker::FileFailed { id, message });
-            }
-        }
+        Origin::File(file) => read_file(file, &mut reader, progress)?,
     }
-    let batch = reader.finish();
-    let reasons = reason_counts(&batch);
+    Ok(reader.finish())
+}
+
+/// Keeps a file's batch and tells the page.
+fn file_read(scope: &DedicatedWorkerGlobalScope, entry: &mut Entry, batch: FileBatch) {
     post(
         scope,
         &FromWorker::FileRead {
-            id,
+            id: entry.id,
             summary: batch.summary.clone(),
-            reasons,
+            reasons: reason_counts(&batch),
         },
     );
     entry.batch = Some(batch);
+}
+
+/// (In a reader.) Parses a file and sends its batch, as bytes moved not copied.
+fn parse_for_coordinator(
+    scope: &DedicatedWorkerGlobalScope,
+    id: u32,
+    generation: u32,
+    name: String,
+    source: Option<Source>,
+    file: Option<web_sys::Blob>,
+) {
+    let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
+    let parsed = match file.and_then(|b| b.dyn_into::<web_sys::File>().ok()) {
+        Some(file) => parse(&Origin::File(file), &name, source, progress),
+        None => Err("the browser sent no file to read; add it again".into()),
+    };
+    let (failed, bytes) = match parsed {
+        Ok(batch) => (
+            None,
+            Some(js_sys::Uint8Array::from(batch.encode().as_slice())),
+        ),
+        Err(message) => (Some(message), None),
+    };
+    let msg = FromWorker::Parsed {
+        id,
+        generation,
+        failed,
+        wasm_bytes: wasm_bytes(),
+    };
+    let data = encode(&msg, bytes.as_ref().map(|b| b.as_ref()));
+    let sent = match &bytes {
+        Some(b) => scope.post_message_with_transfer(&data, &js_sys::Array::of1(&b.buffer())),
+        None => scope.post_message(&data),
+    };
+    if let Err(e) = sent {
+        web_sys::console::error_2(&"could not send a batch".into(), &e);
+    }
 }
 
 fn read_file(
@@ -380,7 +570,8 @@ fn run(
             audit: Box::new(audit),
             millis,
             charts: Box::new(charts),
-            wasm_bytes: wasm_bytes(),
+            wasm_bytes: wasm_bytes() + state.readers.iter().map(|r| r.wasm_bytes).sum::<u64>(),
+            readers: state.readers.len() as u32,
         },
     );
 }

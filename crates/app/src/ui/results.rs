@@ -35,7 +35,7 @@ fn RunView(result: RunResult) -> impl IntoView {
     let enforce = audit.policy.knobs.consent_time == ConsentTime::Enforce;
     view! {
         <Featured rows=rows(Zone::MachineLearningCurated) />
-        <Throughput millis=result.millis wasm_bytes=result.wasm_bytes />
+        <Throughput millis=result.millis wasm_bytes=result.wasm_bytes readers=result.readers />
         <h3>"The pipeline"</h3>
         <div class="pipeline" data-testid="pipeline">
             <Lane
@@ -118,7 +118,7 @@ fn format_buttons(zone: Zone) -> impl IntoView {
 
 /// How fast the files were read and the zones built, and the memory it took.
 #[component]
-fn Throughput(millis: f64, wasm_bytes: u64) -> impl IntoView {
+fn Throughput(millis: f64, wasm_bytes: u64, readers: u32) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let (bytes, records) = ctx.state.with_untracked(AppState::read_totals);
     let read_ms = ctx.state.with_untracked(|s| s.load.millis);
@@ -142,10 +142,15 @@ fn Throughput(millis: f64, wasm_bytes: u64) -> impl IntoView {
             data-read-ms=read_ms.map(|ms| format!("{ms:.1}")).unwrap_or_default()
             data-run-ms=format!("{millis:.1}")
             data-wasm-bytes=wasm_bytes.to_string()
+            data-readers=readers.to_string()
         >
             {read}
+            {match readers {
+                0 => String::new(),
+                n => format!("Files parsed by {n} workers in parallel. "),
+            }}
             {format!(
-                "Zones built in {:.0} ms. Worker memory: {}.",
+                "Zones built in {:.0} ms. Worker memory (WebAssembly): {}.",
                 millis,
                 human_bytes(wasm_bytes)
             )}
