@@ -11,9 +11,18 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Installs what the browser tests need: Chromium (Debian's) and the npm packages.
 pub fn setup() -> Result<()> {
+    chromium()?;
+    if output(Command::new("npm").arg("--version")).is_none() {
+        bail!("the browser tests need Node.js and npm: install Node.js 20 or newer");
+    }
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix", E2E]))
+}
+
+/// The path of Chromium ($CHROMIUM, or Debian's, installed with apt when it is missing).
+pub fn chromium() -> Result<String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_string());
     if !Path::new(&chromium).exists() {
-        println!("installing Debian's chromium for the browser tests");
+        println!("installing Debian's chromium for the browser tests and benchmarks");
         let apt = |args: &[&str]| {
             run(Command::new("apt-get")
                 .args(args)
@@ -23,13 +32,10 @@ pub fn setup() -> Result<()> {
             .and_then(|()| apt(&["install", "-y", "-qq", "chromium"]))
             .is_err()
         {
-            bail!("the browser tests need Chromium at {chromium}: install Debian's chromium package (as root: apt-get install chromium), or set CHROMIUM to its path");
+            bail!("the browser tests and benchmarks need Chromium at {chromium}: install Debian's chromium package (as root: apt-get install chromium), or set CHROMIUM to its path");
         }
     }
-    if output(Command::new("npm").arg("--version")).is_none() {
-        bail!("the browser tests need Node.js and npm: install Node.js 20 or newer");
-    }
-    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix", E2E]))
+    Ok(chromium)
 }
 
 /// Runs the Playwright suite against `dist/`.

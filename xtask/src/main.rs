@@ -4,7 +4,9 @@
 //! - `test`: install what the checks need, then run every check the project has.
 //! - `dist`: build the release site into `dist/`, with relative URLs.
 //! - `setup`: only install the tools.
+//! - `bench`: stedi against DuckDB, natively and in the browser, into BENCHMARKS.md.
 
+mod bench;
 mod e2e;
 mod fuzz;
 mod spark;
@@ -21,7 +23,10 @@ const USAGE: &str = "usage: cargo xtask <serve|test|dist|setup>
   dist    build the release site into dist/ (relative URLs: it runs from any sub-path)
   setup   only install the tools (wasm target, Trunk, wasm-bindgen-cli)
   test-spark  run the exported Spark job on local Spark and check it against stedi run
-  fuzz [--seconds N]  fuzz the ingest reader for N seconds (default 60) with nightly";
+  fuzz [--seconds N]  fuzz the ingest reader for N seconds (default 60) with nightly
+  bench [--w100] [--runs N]  time stedi against DuckDB (native and in Chromium) on
+          generated workloads W1 and W10 (and W100, about 1 GB), median of N runs
+          (default 5); writes BENCHMARKS.md";
 
 /// Trunk's pinned version range (0.22 needs a newer rustc).
 const TRUNK_VERSION: &str = "~0.21";
@@ -49,6 +54,7 @@ fn main() -> Result<()> {
         "setup" => setup(),
         "test-spark" => spark::test_spark(),
         "fuzz" => fuzz::run(&std::env::args().skip(2).collect::<Vec<_>>()),
+        "bench" => bench::run(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!("{USAGE}");
             std::process::exit(2);

@@ -1,0 +1,248 @@
+// The browser half of `cargo xtask bench`: the stedi web app against DuckDB-wasm, in one
+// headless Chromium, on the same landing files.
+//
+//   node run.mjs --dist DIR --data DIR [--runs N] [--salt TEXT] [--chromium PATH]
+//
+// Serves the built app (DIR, usually ../../dist) and the DuckDB-wasm harness
+// (../duckdb-wasm) on 127.0.0.1, then runs the app and DuckDB-wasm alternately,
+// 1 + N times each (run 0 is the warm-up), each in a fresh page. Prints one JSON line
+// per run as it finishes:
+//   {"side": "app" | "duckdb-wasm", "run": i, "ms": ..., "counts": {...},
+//    "ml_sha256": ..., "ml_bytes": ..., "memory_bytes": ...}
+// plus, for the app, "shown_ms" (until the results were on screen) and "throughput" (the
+// data-* attributes of its throughput line, when it shows one).
+// or {"side": ..., "run": i, "error": "..."}, after which that side is not run again.
+// The last line is {"done": true}. Both sides use the strict preset (the app's default).
+//
+// App: t0 is taken just before the files are handed to the page's file input, t1 when
+// the machine_learning_curated CSV download starts; the page is loaded and the salt
+// typed before t0. DuckDB-wasm: the harness's own clock and memory probe (see
+// ../duckdb-wasm/bench.js).
+
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { startServer } from '../duckdb-wasm/serve.mjs';
+
+const ZONES = [
+    'customer_landing',
+    'accelerometer_landing',
+    'step_trainer_landing',
+    'customer_trusted',
+    'accelerometer_trusted',
+    'customer_curated',
+    'step_trainer_trusted',
+    'machine_learning_curated',
+];
+
+const { values: args } = parseArgs({
+    options: {
+        dist: { type: 'string' },
+        data: { type: 'string' },
+        runs: { type: 'string', default: '5' },
+        salt: { type: 'string', default: 'bench' },
+        chromium: { type: 'string', default: '/usr/bin/chromium' },
+    },
+});
+if (!args.dist || !args.data) {
+    console.error('usage: node run.mjs --dist DIR --data DIR [--runs N] [--salt TEXT] [--chromium PATH]');
+    process.exit(2);
+}
+const runs = Number(args.runs);
+// W100 moves about a gigabyte through the page: no Playwright step may time out first.
+const TIMEOUT_MS = 30 * 60_000;
+
+const MIME = {
+    '.html': 'text/html; charset=utf-8',
+    '.js': 'text/javascript; charset=utf-8',
+    '.css': 'text/css; charset=utf-8',
+    '.wasm': 'application/wasm',
+    '.svg': 'image/svg+xml',
+    '.json': 'application/json',
+    '.webmanifest': 'application/manifest+json',
+};
+
+/** Serves a built site from its root on 127.0.0.1; resolves to { server, url }. */
+function serveSite(dir) {
+    const root = resolve(dir);
+    const server = createServer(async (req, res) => {
+        let path = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname)));
+        if (path !== root && !path.startsWith(root + sep)) {
+            res.writeHead(403).end();
+            return;
+        }
+        try {
+            if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
+            const body = await readFile(path);
+            res.writeHead(200, {
+                'content-type': MIME[extname(path)] ?? 'application/octet-stream',
+                'cache-control': 'no-store',
+            });
+            res.end(body);
+        } catch {
+            res.writeHead(404).end('not found');
+        }
+    });
+    return new Promise((ok, fail) => {
+        server.once('error', fail);
+        server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${server.address().port}/` }));
+    });
+}
+
+/** The landing files both sides read: what the DuckDB-wasm harness accepts, sorted. */
+async function landingFiles(dir) {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries
+        .filter((e) => e.isFile() && /\.(json|jsonl|ndjson)$/i.test(e.name))
+        .map((e) => join(e.parentPath ?? e.path, e.name))
+        .sort();
+}
+
+/** Opens a fresh page, runs `body` on it and closes it; page errors fail the run. */
+async function withPage(context, body) {
+    const page = await context.newPage();
+    page.setDefaultTimeout(TIMEOUT_MS);
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    try {
+        const result = await body(page);
+        if (errors.length) throw new Error(`page error: ${errors.join('; ')}`);
+        return result;
+    } finally {
+        await page.close();
+    }
+}
+
+async function runApp(context, url, files) {
+    return withPage(context, async (page) => {
+        // networkidle: the worker's wasm is fetched and started before the clock runs.
+        await page.goto(url, { waitUntil: 'networkidle' });
+        await page.getByTestId('app-name').waitFor();
+        await page.getByTestId('salt').fill(args.salt);
+        await page.getByTestId('salt').press('Enter');
+
+        let t1;
+        const t0 = performance.now();
+        await page.getByTestId('file-input').setInputFiles(files);
+        // Featured visible and progress hidden, checked on every animation frame in the
+        // page: Playwright's own locator waits poll every 500 ms after the first few
+        // hundred, which would round the time up by as much.
+        await page.waitForFunction(
+            () => {
+                const visible = (el) => {
+                    const box = el.getBoundingClientRect();
+                    return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+                };
+                const all = (id) => [...document.querySelectorAll(`[data-testid=${id}]`)];
+                return all('featured').some(visible) && !all('progress').some(visible);
+            },
+            null,
+            { polling: 'raf' },
+        );
+        const shown = performance.now();
+        const started = page.waitForEvent('download').then((download) => {
+            t1 = performance.now();
+            return download;
+        });
+        await page.getByTestId('download-machine_learning_curated-csv').first().click();
+        const download = await started;
+        const ms = t1 - t0;
+
+        const ml = await readFile(await download.path());
+        await download.delete();
+        const counts = {};
+        for (const zone of ZONES) {
+            counts[zone] = Number(await page.getByTestId(`zone-${zone}`).first().getAttribute('data-rows'));
+        }
+        // The app's own throughput line, when this build has it.
+        const line = page.getByTestId('throughput').first();
+        const throughput = (await line.count()) > 0 ? await line.evaluate((el) => ({ ...el.dataset })) : null;
+        const wasmBytes = throughput?.wasmBytes;
+        return {
+            ms: round(ms),
+            shown_ms: round(shown - t0),
+            counts,
+            ml_sha256: createHash('sha256').update(ml).digest('hex'),
+            ml_bytes: ml.length,
+            memory_bytes: wasmBytes === undefined ? null : Number(wasmBytes),
+            throughput,
+        };
+    });
+}
+
+async function runDuckdbWasm(context, url, files) {
+    return withPage(context, async (page) => {
+        await page.goto(url);
+        await page.waitForSelector('body[data-ready]');
+        await page.setInputFiles('[data-testid=files]', files);
+        const result = await page.evaluate(
+            (salt) => window.runDuckdb(document.querySelector('[data-testid=files]').files, 'strict', { salt }),
+            args.salt,
+        );
+        return {
+            ms: result.wall_ms,
+            counts: result.counts,
+            ml_sha256: result.ml_sha256,
+            ml_bytes: result.ml_bytes_length,
+            memory_bytes: result.peak_memory_bytes,
+            phases_ms: result.phases_ms,
+            duckdb: result.duckdb,
+        };
+    });
+}
+
+const round = (ms) => Math.round(ms * 10) / 10;
+const emit = (line) => console.log(JSON.stringify(line));
+
+const files = await landingFiles(args.data);
+if (files.length === 0) {
+    console.error(`no .json, .jsonl or .ndjson files under ${args.data}`);
+    process.exit(1);
+}
+
+const app = await serveSite(args.dist);
+const harness = await startServer(0);
+const profile = await mkdtemp(join(tmpdir(), 'stedi-bench-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+    executablePath: args.chromium,
+    headless: true,
+    acceptDownloads: true,
+    args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+    ],
+});
+try {
+    const sides = [
+        ['app', () => runApp(context, app.url, files)],
+        ['duckdb-wasm', () => runDuckdbWasm(context, harness.url, files)],
+    ];
+    const failed = new Set();
+    for (let run = 0; run <= runs; run++) {
+        for (const [side, once] of sides) {
+            if (failed.has(side)) continue;
+            try {
+                emit({ side, run, ...(await once()) });
+            } catch (error) {
+                failed.add(side);
+                emit({ side, run, error: String(error.message ?? error).split('\n')[0] });
+            }
+        }
+    }
+    emit({ done: true });
+} finally {
+    await context.close();
+    app.server.close();
+    harness.server.close();
+    await rm(profile, { recursive: true, force: true });
+}
