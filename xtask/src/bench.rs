@@ -226,11 +226,60 @@ pub fn run(args: &[String]) -> Result<()> {
             browser,
         });
     }
+    let chart = chart_reduction(options.runs)?;
     let load = format!("{} before, {} after", load_before, load_average());
-    let report = render(&command, &load, &options, &tools, &results);
+    let mut report = render(&command, &load, &options, &tools, &results);
+    chart_section(&mut report, &chart);
     fs::write("BENCHMARKS.md", report).context("cannot write BENCHMARKS.md")?;
     println!("wrote BENCHMARKS.md");
     Ok(())
+}
+
+/// The chart reduction's timing: 10 million points to one band per pixel column
+/// (crates/core/examples/chart_reduction.rs), natively.
+fn chart_reduction(runs: usize) -> Result<Value> {
+    println!("chart reduction: 10 million points, {runs} runs");
+    let out = Command::new("cargo")
+        .args([
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "stedi-core",
+            "--example",
+            "chart_reduction",
+            "--",
+        ])
+        .arg(runs.to_string())
+        .output()
+        .context("cannot run the chart reduction example")?;
+    if !out.status.success() {
+        bail!(
+            "the chart reduction example failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    serde_json::from_slice(&out.stdout).context("the chart reduction example printed no JSON")
+}
+
+fn chart_section(w: &mut String, chart: &Value) {
+    let number = |key: &str| chart[key].as_f64().unwrap_or(f64::NAN);
+    let median = number("median_ms");
+    let _ = writeln!(
+        w,
+        "\n## Charts\n\n\
+         A 10,000,000-point series reduced to one min/max band per pixel column ({} columns), \
+         as the customer chart does before drawing (`cargo run --release -p stedi-core \
+         --example chart_reduction`, native): median {median:.1} ms of {} runs (min {:.1}, \
+         max {:.1}). Target: the reduction of a 10-million-point series under 100 ms: {}. \
+         Drawing then takes a fixed number of points (two per column); the page shows each \
+         chart's drawing time under it.",
+        number("columns"),
+        number("runs"),
+        number("min_ms"),
+        number("max_ms"),
+        if median <= 100.0 { "pass" } else { "fail" }
+    );
 }
 
 fn options(args: &[String]) -> Result<Options> {

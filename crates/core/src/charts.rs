@@ -33,29 +33,32 @@ pub fn min_max(
     columns: u32,
 ) -> Vec<Band> {
     let columns = columns.max(1);
-    let mut bands: Vec<Option<(f64, f64)>> = vec![None; columns as usize];
-    // i128: the span of two i64 times can overflow i64.
+    // Lowest and highest value per column; a column with no point keeps lo > hi.
+    let mut lo = vec![f64::INFINITY; columns as usize];
+    let mut hi = vec![f64::NEG_INFINITY; columns as usize];
+    // i128: the span of two i64 times can overflow i64. A multiplication per point, not a
+    // division: this loop runs over every reading.
     let span = (i128::from(t1) - i128::from(t0)).max(0) + 1;
+    let scale = f64::from(columns) / span as f64;
+    let last = columns as usize - 1;
     for (t, v) in points {
         if t < t0 || t > t1 || v.is_nan() {
             continue;
         }
-        let column = ((i128::from(t) - i128::from(t0)) * i128::from(columns) / span) as usize;
-        let slot = &mut bands[column];
-        *slot = Some(match *slot {
-            None => (v, v),
-            Some((lo, hi)) => (lo.min(v), hi.max(v)),
-        });
+        // t >= t0, so the difference fits in u64 even when it overflows i64.
+        let offset = t.wrapping_sub(t0) as u64 as f64;
+        let column = ((offset * scale) as usize).min(last);
+        lo[column] = lo[column].min(v);
+        hi[column] = hi[column].max(v);
     }
-    bands
-        .into_iter()
+    lo.into_iter()
+        .zip(hi)
         .enumerate()
-        .filter_map(|(column, b)| {
-            b.map(|(min, max)| Band {
-                column: column as u32,
-                min,
-                max,
-            })
+        .filter(|(_, (min, max))| min <= max)
+        .map(|(column, (min, max))| Band {
+            column: column as u32,
+            min,
+            max,
         })
         .collect()
 }
