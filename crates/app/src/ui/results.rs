@@ -13,11 +13,12 @@ use stedi_core::{ConsentTime, MlJoin, Zone};
 #[component]
 pub fn Results() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let result = move || ctx.state.with(|s| s.result.clone());
+    // A memo: other changes of state (a review page arriving) must not rebuild the section.
+    let result = Memo::new(move |_| ctx.state.with(|s| s.result.clone()));
     view! {
         <section class="card" aria-labelledby="results-title" data-testid="results">
             <h2 id="results-title">"3. Zones and downloads"</h2>
-            {move || match result() {
+            {move || match result.get() {
                 None => view! {
                     <p class="hint">"Load files (or the demo data) to build the zones."</p>
                 }

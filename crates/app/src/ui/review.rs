@@ -15,14 +15,15 @@ use stedi_core::{ConsentTime, MlJoin, Pii, Zone};
 #[component]
 pub fn Review() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let audit = move || {
+    // A memo: a review page arriving must not rebuild the whole section.
+    let audit = Memo::new(move |_| {
         ctx.state
             .with(|s| s.result.as_ref().map(|r| r.audit.clone()))
-    };
+    });
     view! {
         <section class="card" aria-labelledby="review-title" data-testid="review">
             <h2 id="review-title">"6. Privacy review"</h2>
-            {move || match audit() {
+            {move || match audit.get() {
                 None => view! {
                     <p class="hint">"The review appears once the zones are built."</p>
                 }
