@@ -236,49 +236,80 @@ pub fn run(args: &[String]) -> Result<()> {
 }
 
 /// The chart reduction's timing: 10 million points to one band per pixel column
-/// (crates/core/examples/chart_reduction.rs), natively.
-fn chart_reduction(runs: usize) -> Result<Value> {
-    println!("chart reduction: 10 million points, {runs} runs");
-    let out = Command::new("cargo")
-        .args([
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            "stedi-core",
-            "--example",
-            "chart_reduction",
-            "--",
-        ])
+/// (crates/core/examples/chart_reduction.rs), natively and as WebAssembly in Node's V8
+/// (the engine of Chromium) through WASI.
+fn chart_reduction(runs: usize) -> Result<(Value, Value)> {
+    println!("chart reduction: 10 million points, {runs} runs, native and WebAssembly");
+    let example = ["-q", "-p", "stedi-core", "--example", "chart_reduction"];
+    let native = Command::new("cargo")
+        .args(["run", "--release"])
+        .args(example)
+        .arg("--")
         .arg(runs.to_string())
         .output()
         .context("cannot run the chart reduction example")?;
-    if !out.status.success() {
-        bail!(
-            "the chart reduction example failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    serde_json::from_slice(&out.stdout).context("the chart reduction example printed no JSON")
+    crate::run(Command::new("rustup").args(["target", "add", "wasm32-wasip1"]))?;
+    crate::run(
+        Command::new("cargo")
+            .args(["build", "--release", "--target", "wasm32-wasip1"])
+            .args(example),
+    )?;
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
+    let wasm = Command::new("node")
+        .arg("--no-warnings")
+        .arg("bench/wasi/run.mjs")
+        .arg(target.join("wasm32-wasip1/release/examples/chart_reduction.wasm"))
+        .arg(runs.to_string())
+        .output()
+        .context("cannot run the chart reduction example in Node")?;
+    let parse = |out: std::process::Output, what: &str| -> Result<Value> {
+        if !out.status.success() {
+            bail!(
+                "the chart reduction example failed ({what}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("the chart reduction example printed no JSON ({what})"))
+    };
+    Ok((parse(native, "native")?, parse(wasm, "WebAssembly")?))
 }
 
-fn chart_section(w: &mut String, chart: &Value) {
-    let number = |key: &str| chart[key].as_f64().unwrap_or(f64::NAN);
-    let median = number("median_ms");
+fn chart_section(w: &mut String, (native, wasm): &(Value, Value)) {
+    let number = |v: &Value, key: &str| v[key].as_f64().unwrap_or(f64::NAN);
+    let line = |v: &Value| {
+        format!(
+            "median {:.1} ms of {} runs (min {:.1}, max {:.1})",
+            number(v, "median_ms"),
+            number(v, "runs"),
+            number(v, "min_ms"),
+            number(v, "max_ms")
+        )
+    };
+    let verdict = |v: &Value| {
+        if number(v, "median_ms") <= 100.0 {
+            "pass"
+        } else {
+            "FAIL"
+        }
+    };
     let _ = writeln!(
         w,
         "\n## Charts\n\n\
          A 10,000,000-point series reduced to one min/max band per pixel column ({} columns), \
-         as the customer chart does before drawing (`cargo run --release -p stedi-core \
-         --example chart_reduction`, native): median {median:.1} ms of {} runs (min {:.1}, \
-         max {:.1}). Target: the reduction of a 10-million-point series under 100 ms: {}. \
+         as the customer chart does before drawing (crates/core/examples/chart_reduction.rs). \
+         Target: under 100 ms.\n\n\
+         | where | time | target |\n|---|---|---|\n\
+         | native (`cargo run --release -p stedi-core --example chart_reduction`) | {} | {} |\n\
+         | WebAssembly in Node's V8 (wasm32-wasip1 build, `node bench/wasi/run.mjs`) | {} | {} |\n\n\
          Drawing then takes a fixed number of points (two per column); the page shows each \
          chart's drawing time under it.",
-        number("columns"),
-        number("runs"),
-        number("min_ms"),
-        number("max_ms"),
-        if median <= 100.0 { "pass" } else { "fail" }
+        number(native, "columns"),
+        line(native),
+        verdict(native),
+        line(wasm),
+        verdict(wasm),
     );
 }
 

@@ -48,8 +48,13 @@ pub fn min_max(
         // t >= t0, so the difference fits in u64 even when it overflows i64.
         let offset = t.wrapping_sub(t0) as u64 as f64;
         let column = ((offset * scale) as usize).min(last);
-        lo[column] = lo[column].min(v);
-        hi[column] = hi[column].max(v);
+        // Plain comparisons (NaN is already out): cheaper than f64::min in WebAssembly.
+        if v < lo[column] {
+            lo[column] = v;
+        }
+        if v > hi[column] {
+            hi[column] = v;
+        }
     }
     lo.into_iter()
         .zip(hi)
