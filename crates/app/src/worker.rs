@@ -58,8 +58,8 @@ struct Run {
     salt: Salt,
     salt_given: bool,
     zones: Zones,
-    /// The last preview's rows, so paging does not sort again.
-    selected: Option<(Selection, Vec<u32>)>,
+    /// The last preview's rows and notes, so paging does not sort or search again.
+    selected: Option<(Selection, Vec<u32>, Vec<String>)>,
 }
 
 #[derive(Default)]
@@ -596,12 +596,12 @@ fn preview(
         },
         &run.policy,
     );
-    let positions = match cached {
-        Some((s, positions)) if s == selection => positions,
-        _ => table.select(&selection),
+    let (positions, notes) = match cached {
+        Some((s, positions, notes)) if s == selection => (positions, notes),
+        _ => (table.select(&selection), table.notes(&selection)),
     };
-    let preview = table.page(&selection, &positions, page);
-    run.selected = Some((selection, positions));
+    let preview = table.page(&selection, &positions, &notes, page);
+    run.selected = Some((selection, positions, notes));
     Ok(preview)
 }
 

@@ -219,28 +219,8 @@ fn read_file(path: &Path) -> Result<FileBatch> {
 /// Reads files on `threads` threads, each taking the next file not yet taken; the batches
 /// come back in the order of `files`, so the landing zones do not depend on the threads.
 fn read_files(files: &[PathBuf], threads: usize) -> Result<Vec<FileBatch>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<Result<FileBatch>>>> =
-        files.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads.clamp(1, files.len().max(1)) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = files.get(i) else { break };
-                let batch = read_file(path);
-                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(batch);
-            });
-        }
-    });
-    slots
+    stedi_core::threads::map_in_order(files.iter().collect(), threads, |_, path| read_file(path))
         .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every file was taken by a thread")
-        })
         .collect()
 }
 

@@ -192,39 +192,17 @@ pub fn write_run_threads<W: Write + Send>(
         open(name).map_err(|e| Error::export(name, e))
     };
     if threads <= 1 {
+        // Each file written before the next is opened (the browser's zip relies on it).
         for (i, name) in names.iter().enumerate() {
             let file = opened(open, name)?;
             audit.outputs.push(write(i, file)?);
         }
     } else {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        use std::sync::Mutex;
-        let files: Vec<Mutex<Option<W>>> = names
+        let files = names
             .iter()
-            .map(|n| opened(open, n).map(|f| Mutex::new(Some(f))))
-            .collect::<Result<_>>()?;
-        let done: Vec<Mutex<Option<Result<OutputSummary>>>> =
-            names.iter().map(|_| Mutex::new(None)).collect();
-        let next = AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            for _ in 0..threads.min(names.len()) {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(slot) = files.get(i) else { break };
-                    let file = slot
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .take()
-                        .expect("each file is taken once");
-                    *done[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(write(i, file));
-                });
-            }
-        });
-        for slot in done {
-            let summary = slot
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every file was written");
+            .map(|n| opened(open, n))
+            .collect::<Result<Vec<W>>>()?;
+        for summary in crate::threads::map_in_order(files, threads, write) {
             audit.outputs.push(summary?);
         }
     }

@@ -3,7 +3,7 @@
 
 use crate::ingest::Landing;
 use crate::policy::Policy;
-use crate::preview::{find_customer, CustomerStatus};
+use crate::preview::{customer_rows, find_record, status_of_rows, CustomerStatus};
 use crate::zones::Zones;
 use serde::{Deserialize, Serialize};
 
@@ -205,16 +205,12 @@ pub fn customer_series(
     query: &str,
     columns: u32,
 ) -> Result<CustomerSeries, String> {
-    let status = find_customer(landing, zones, policy, query)?;
-    let customer = &landing.customers[status.record as usize];
+    // The customer's rows are found once, for their status and for the series.
+    let record = find_record(landing, zones, query)?;
+    let (readings, step_rows) = customer_rows(landing, record);
+    let status = status_of_rows(landing, zones, policy, record, &readings, &step_rows);
     let acc = &landing.accelerometer;
     let steps = &landing.step_trainer;
-    let readings: Vec<usize> = (0..acc.len())
-        .filter(|i| acc.user[*i] == customer.email)
-        .collect();
-    let step_rows: Vec<usize> = (0..steps.len())
-        .filter(|i| steps.serial[*i] == customer.serial)
-        .collect();
     let times = readings
         .iter()
         .map(|i| acc.timestamp[*i])

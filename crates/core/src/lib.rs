@@ -40,6 +40,7 @@ pub mod preview;
 pub mod report;
 pub mod review;
 pub mod spark;
+pub mod threads;
 pub mod verify;
 pub mod zones;
 

@@ -211,6 +211,32 @@ impl CustomerStatus {
 
 /// Where the customer with this current record is in the pipeline.
 pub fn status(landing: &Landing, zones: &Zones, policy: &Policy, record: u32) -> CustomerStatus {
+    let (readings, steps) = customer_rows(landing, record);
+    status_of_rows(landing, zones, policy, record, &readings, &steps)
+}
+
+/// The customer's phone readings (indices into accelerometer_landing) and their device's
+/// step readings (indices into step_trainer_landing).
+pub(crate) fn customer_rows(landing: &Landing, record: u32) -> (Vec<usize>, Vec<usize>) {
+    let c = &landing.customers[record as usize];
+    let (acc, steps) = (&landing.accelerometer, &landing.step_trainer);
+    (
+        (0..acc.len()).filter(|i| acc.user[*i] == c.email).collect(),
+        (0..steps.len())
+            .filter(|i| steps.serial[*i] == c.serial)
+            .collect(),
+    )
+}
+
+/// [`status`] from rows already found by [`customer_rows`].
+pub(crate) fn status_of_rows(
+    landing: &Landing,
+    zones: &Zones,
+    policy: &Policy,
+    record: u32,
+    readings: &[usize],
+    step_rows: &[usize],
+) -> CustomerStatus {
     let customers = &landing.customers;
     let c = &customers[record as usize];
     let same_email = || customers.iter().filter(|o| o.email == c.email);
@@ -232,7 +258,7 @@ pub fn status(landing: &Landing, zones: &Zones, policy: &Policy, record: u32) ->
         ml_rows: 0,
         device_join: policy.ml_join == MlJoin::Device,
     };
-    for i in (0..acc.len()).filter(|i| acc.user[*i] == c.email) {
+    for &i in readings {
         s.readings += 1;
         let before = c.research_consent.is_some_and(|t| acc.timestamp[i] < t);
         s.readings_before_consent += u64::from(before);
@@ -243,7 +269,7 @@ pub fn status(landing: &Landing, zones: &Zones, policy: &Policy, record: u32) ->
                 .is_ok(),
         );
     }
-    for i in (0..steps.len()).filter(|i| steps.serial[*i] == c.serial) {
+    for &i in step_rows {
         s.steps += 1;
         s.steps_kept += u64::from(
             zones
@@ -291,16 +317,23 @@ pub fn find_customer(
     policy: &Policy,
     query: &str,
 ) -> Result<CustomerStatus, String> {
+    find_record(landing, zones, query).map(|record| status(landing, zones, policy, record))
+}
+
+/// The current record of the customer `query` names; `Err` says what to type instead.
+pub(crate) fn find_record(landing: &Landing, zones: &Zones, query: &str) -> Result<u32, String> {
     if query.trim().is_empty() {
         return Err("type a customer's email or serial number".into());
     }
-    match matching_customers(landing, zones, query).first() {
-        Some(record) => Ok(status(landing, zones, policy, *record)),
-        None => Err(format!(
-            "no customer's email or serial number contains \"{}\"",
-            query.trim()
-        )),
-    }
+    matching_customers(landing, zones, query)
+        .first()
+        .copied()
+        .ok_or_else(|| {
+            format!(
+                "no customer's email or serial number contains \"{}\"",
+                query.trim()
+            )
+        })
 }
 
 /// A cell's value, typed, so sorting compares numbers as numbers.
@@ -520,8 +553,35 @@ impl<'a> ZoneTable<'a> {
         positions
     }
 
-    /// Page `page` (from 0; past the end shows the last) of selected rows.
-    pub fn page(&mut self, selection: &Selection, positions: &[u32], page: usize) -> Preview {
+    /// For customers the selection's search finds (at most 5): why they are missing from
+    /// its zone, or which of their rows it leaves out. Worked out once per selection, as
+    /// each customer's rows are looked for in the whole landing zones.
+    pub fn notes(&self, selection: &Selection) -> Vec<String> {
+        let (l, zone) = (self.landing(), selection.zone);
+        matching_customers(l, self.writer.zones, &selection.query)
+            .into_iter()
+            .take(EXPLAINED)
+            .filter_map(|record| {
+                let s = status(l, self.writer.zones, self.policy, record);
+                s.absent_from(zone)
+                    .map(|why| format!("{} is not in {}: {why}.", s.email, zone.as_str()))
+                    .or_else(|| {
+                        s.partly_in(zone)
+                            .map(|what| format!("{}: {what}.", s.email))
+                    })
+            })
+            .collect()
+    }
+
+    /// Page `page` (from 0; past the end shows the last) of selected rows, with the
+    /// selection's [`ZoneTable::notes`].
+    pub fn page(
+        &mut self,
+        selection: &Selection,
+        positions: &[u32],
+        notes: &[String],
+        page: usize,
+    ) -> Preview {
         let zone = selection.zone;
         let schema = self.writer.schema(zone);
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -537,21 +597,6 @@ impl<'a> ZoneTable<'a> {
             })
             .collect();
         let l = self.landing();
-        let notes = matching_customers(l, self.writer.zones, &selection.query)
-            .into_iter()
-            .take(EXPLAINED)
-            .filter_map(|record| {
-                let s = status(l, self.writer.zones, self.policy, record);
-                let note = s
-                    .absent_from(zone)
-                    .map(|why| format!("{} is not in {}: {why}.", s.email, zone.as_str()))
-                    .or_else(|| {
-                        s.partly_in(zone)
-                            .map(|what| format!("{}: {what}.", s.email))
-                    });
-                note
-            })
-            .collect();
         Preview {
             selection: selection.clone(),
             columns,
@@ -559,7 +604,7 @@ impl<'a> ZoneTable<'a> {
             matching: positions.len(),
             zone_rows: self.writer.zones.rows(l, zone),
             page,
-            notes,
+            notes: notes.to_vec(),
         }
     }
 }
@@ -632,7 +677,8 @@ mod tests {
 
     fn show(t: &mut ZoneTable, sel: &Selection) -> Preview {
         let positions = t.select(sel);
-        t.page(sel, &positions, 0)
+        let notes = t.notes(sel);
+        t.page(sel, &positions, &notes, 0)
     }
 
     fn select(zone: Zone, sort: Option<(usize, bool)>, query: &str) -> Selection {
@@ -648,7 +694,7 @@ mod tests {
         with_table(Pii::Keep, |t, _, _| {
             let sel = select(Zone::AccelerometerLanding, Some((1, true)), "");
             let positions = t.select(&sel);
-            let p = t.page(&sel, &positions, 0);
+            let p = t.page(&sel, &positions, &[], 0);
             let times: Vec<&str> = p.rows.iter().map(|r| r[1].as_str()).collect();
             assert_eq!(times, ["12", "12", "11", "9", "8"]);
             // The two readings at 12 keep the zone's order: b@x before a@x.
@@ -729,9 +775,9 @@ mod tests {
         with_table(Pii::Keep, |t, _, _| {
             let sel = select(Zone::CustomerLanding, None, "");
             let positions: Vec<u32> = (0..250).map(|i| i % 5).collect();
-            let p = t.page(&sel, &positions, 9);
+            let p = t.page(&sel, &positions, &[], 9);
             assert_eq!((p.page, p.rows.len(), p.matching), (2, 50, 250));
-            assert_eq!(t.page(&sel, &positions, 0).rows.len(), PREVIEW_ROWS);
+            assert_eq!(t.page(&sel, &positions, &[], 0).rows.len(), PREVIEW_ROWS);
         });
     }
 

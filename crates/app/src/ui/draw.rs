@@ -339,6 +339,7 @@ pub fn customer(canvas: &HtmlCanvasElement, s: &CustomerSeries) -> Drawn {
             ),
         );
     };
+    let y_range = padded(y);
     let columns = f64::from(s.columns.max(1));
     let span = (s.t1 - s.t0 + 1) as f64;
     let time_of = move |x: f64| s.t0 + (x / columns * span) as i64;
@@ -352,7 +353,7 @@ pub fn customer(canvas: &HtmlCanvasElement, s: &CustomerSeries) -> Drawn {
         .x_label_area_size((34.0 * r) as i32)
         .y_label_area_size((48.0 * r) as i32)
         .right_y_label_area_size((56.0 * r) as i32)
-        .build_cartesian_2d(0f64..columns, padded(y))
+        .build_cartesian_2d(0f64..columns, y_range.clone())
         .map_err(fail)?
         .set_secondary_coord(0f64..columns, padded(y2));
     chart
@@ -432,7 +433,7 @@ pub fn customer(canvas: &HtmlCanvasElement, s: &CustomerSeries) -> Drawn {
     }
     if let Some(t) = s.status.consent.filter(|t| (s.t0..=s.t1).contains(t)) {
         let x = column_of(t);
-        let (lo, hi) = (padded(y).start, padded(y).end);
+        let (lo, hi) = (y_range.start, y_range.end);
         chart
             .draw_series(LineSeries::new(
                 [(x, lo), (x, hi)],
