@@ -1,12 +1,11 @@
 //! Zone previews: any zone as a sorted, searchable table, a page at a time, and for each
 //! customer found, where they are in the pipeline and why they are missing from a zone.
 
-use crate::export::{Pseudonyms, ZoneWriter};
+use crate::export::{Cell, Names, ZoneWriter};
 use crate::ingest::Landing;
-use crate::policy::{MlJoin, Pii, Policy};
+use crate::policy::{MlJoin, Policy};
 use crate::zones::{Zone, Zones};
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// Rows per preview page.
@@ -336,31 +335,23 @@ pub(crate) fn find_record(landing: &Landing, zones: &Zones, query: &str) -> Resu
         })
 }
 
-/// A cell's value, typed, so sorting compares numbers as numbers.
-#[derive(Debug, Clone, PartialEq)]
-enum Cell<'a> {
-    Text(Option<Cow<'a, str>>),
-    Int(Option<i64>),
-    Float(f64),
+/// Orders cells of one column: numbers as numbers, text as text.
+fn compare(a: &Cell<'_>, b: &Cell<'_>) -> Ordering {
+    match (a, b) {
+        (Cell::Text(a), Cell::Text(b)) => a.cmp(b),
+        (Cell::Int(a), Cell::Int(b)) => a.cmp(b),
+        (Cell::Float(a), Cell::Float(b)) => a.total_cmp(b),
+        _ => Ordering::Equal,
+    }
 }
 
-impl Cell<'_> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Cell::Text(a), Cell::Text(b)) => a.cmp(b),
-            (Cell::Int(a), Cell::Int(b)) => a.cmp(b),
-            (Cell::Float(a), Cell::Float(b)) => a.total_cmp(b),
-            _ => Ordering::Equal,
-        }
-    }
-
-    fn text(&self) -> String {
-        match self {
-            Cell::Text(Some(s)) => s.to_string(),
-            Cell::Int(Some(v)) => v.to_string(),
-            Cell::Float(v) => v.to_string(),
-            Cell::Text(None) | Cell::Int(None) => String::new(),
-        }
+/// A cell as the table shows it (null as empty).
+fn shown(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Text(Some(s)) => s.to_string(),
+        Cell::Int(Some(v)) => v.to_string(),
+        Cell::Float(v) => v.to_string(),
+        Cell::Text(None) | Cell::Int(None) => String::new(),
     }
 }
 
@@ -368,7 +359,8 @@ impl Cell<'_> {
 pub struct ZoneTable<'a> {
     writer: ZoneWriter<'a>,
     policy: &'a Policy,
-    pseudonyms: Pseudonyms,
+    /// machine_learning_curated's emails and serials as its file writes them.
+    names: Names,
 }
 
 impl<'a> ZoneTable<'a> {
@@ -377,7 +369,7 @@ impl<'a> ZoneTable<'a> {
         ZoneTable {
             writer,
             policy,
-            pseudonyms: Pseudonyms::default(),
+            names: Names::new(&writer, Zone::MachineLearningCurated),
         }
     }
 
@@ -410,99 +402,13 @@ impl<'a> ZoneTable<'a> {
         }
     }
 
-    fn name(&mut self, zone: Zone, id: u32) -> Cow<'a, str> {
-        let l = self.landing();
-        if zone == Zone::MachineLearningCurated && self.writer.pii == Pii::Pseudonymize {
-            Cow::Owned(
-                self.pseudonyms
-                    .name(l, self.writer.pii, self.writer.salt, id),
-            )
-        } else {
-            Cow::Borrowed(l.strings.get(id))
-        }
-    }
-
     /// The cell at row `pos`, column `col` (of the zone's schema).
-    fn cell(&mut self, zone: Zone, pos: usize, col: usize) -> Cell<'a> {
-        let l = self.landing();
-        let z = self.writer.zones;
-        let acc = &l.accelerometer;
-        let steps = &l.step_trainer;
-        let customer_row = match zone {
-            Zone::CustomerLanding => Some(pos),
-            Zone::CustomerTrusted => Some(z.customer_trusted[pos] as usize),
-            Zone::CustomerCurated => Some(z.customer_curated[pos] as usize),
-            _ => None,
-        };
-        if let Some(i) = customer_row {
-            let c = &l.customers[i];
-            let text = |v: &'a Option<Box<str>>| Cell::Text(v.as_deref().map(Cow::Borrowed));
-            return match col {
-                0 => text(&c.name),
-                1 => Cell::Text(Some(Cow::Borrowed(l.strings.get(c.email)))),
-                2 => text(&c.phone),
-                3 => text(&c.birth_day),
-                4 => Cell::Text(Some(Cow::Borrowed(l.strings.get(c.serial)))),
-                5 => Cell::Int(c.registration),
-                6 => Cell::Int(c.last_update),
-                7 => Cell::Int(c.research_consent),
-                8 => Cell::Int(c.public_consent),
-                _ => Cell::Int(c.friends_consent),
-            };
-        }
-        let reading = |i: usize, col: usize, name: Cow<'a, str>| match col {
-            0 => Cell::Text(Some(name)),
-            1 => Cell::Int(Some(acc.timestamp[i])),
-            2 => Cell::Float(acc.x[i]),
-            3 => Cell::Float(acc.y[i]),
-            _ => Cell::Float(acc.z[i]),
-        };
-        let step = |i: usize, col: usize, name: Cow<'a, str>| match col {
-            0 => Cell::Int(Some(steps.time[i])),
-            1 => Cell::Text(Some(name)),
-            _ => Cell::Int(Some(steps.distance[i])),
-        };
-        match zone {
-            Zone::AccelerometerLanding | Zone::AccelerometerTrusted => {
-                let i = match zone {
-                    Zone::AccelerometerLanding => pos,
-                    _ => z.accelerometer_trusted[pos] as usize,
-                };
-                reading(i, col, Cow::Borrowed(l.strings.get(acc.user[i])))
-            }
-            Zone::StepTrainerLanding | Zone::StepTrainerTrusted => {
-                let i = match zone {
-                    Zone::StepTrainerLanding => pos,
-                    _ => z.step_trainer_trusted[pos] as usize,
-                };
-                step(i, col, Cow::Borrowed(l.strings.get(steps.serial[i])))
-            }
-            _ => {
-                let (s, a) = z.machine_learning_curated[pos];
-                let (s, a) = (s as usize, a as usize);
-                // With PII dropped, the schema has no serialNumber (1) and no user (3).
-                let col = match (self.writer.pii, col) {
-                    (Pii::Drop, 0) => 0,
-                    (Pii::Drop, 1) => 2,
-                    (Pii::Drop, c) => c + 2,
-                    (_, c) => c,
-                };
-                match col {
-                    0..=2 => {
-                        let name = self.name(zone, steps.serial[s]);
-                        step(s, col, name)
-                    }
-                    _ => {
-                        let name = self.name(zone, acc.user[a]);
-                        reading(a, col - 3, name)
-                    }
-                }
-            }
-        }
+    fn cell(&self, zone: Zone, pos: usize, col: usize) -> Cell<'_> {
+        self.writer.row(&self.names, zone, pos)[col]
     }
 
     /// The rows of the selection, as positions in the zone, in the order asked.
-    pub fn select(&mut self, selection: &Selection) -> Vec<u32> {
+    pub fn select(&self, selection: &Selection) -> Vec<u32> {
         let zone = selection.zone;
         let l = self.landing();
         let rows = self.writer.zones.rows(l, zone);
@@ -533,14 +439,14 @@ impl<'a> ZoneTable<'a> {
         if let Some(sort) = selection.sort {
             let columns = self.writer.schema(zone).fields().len();
             if sort.column < columns {
-                let keys: Vec<Cell<'a>> = positions
+                let keys: Vec<Cell<'_>> = positions
                     .iter()
                     .map(|p| self.cell(zone, *p as usize, sort.column))
                     .collect();
                 let mut order: Vec<usize> = (0..positions.len()).collect();
                 // Stable: equal values keep the zone's order.
                 order.sort_by(|a, b| {
-                    let o = keys[*a].cmp(&keys[*b]);
+                    let o = compare(&keys[*a], &keys[*b]);
                     if sort.descending {
                         o.reverse()
                     } else {
@@ -592,7 +498,7 @@ impl<'a> ZoneTable<'a> {
             .take(PREVIEW_ROWS)
             .map(|p| {
                 (0..columns.len())
-                    .map(|c| self.cell(zone, *p as usize, c).text())
+                    .map(|c| shown(&self.cell(zone, *p as usize, c)))
                     .collect()
             })
             .collect();
@@ -614,7 +520,7 @@ mod tests {
     use super::*;
     use crate::ingest::{read_bytes, Source};
     use crate::pii::Salt;
-    use crate::policy::Preset;
+    use crate::policy::{Pii, Preset};
 
     fn landing() -> Landing {
         let customers = [

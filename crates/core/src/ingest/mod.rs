@@ -25,6 +25,7 @@
 
 mod codec;
 mod record;
+mod scan;
 mod split;
 
 pub use record::Field;

@@ -60,7 +60,7 @@ impl Field {
         FIELDS[self as usize].1
     }
 
-    fn lookup(key: &str) -> Option<Field> {
+    pub(super) fn lookup(key: &str) -> Option<Field> {
         FIELDS
             .iter()
             .find(|(_, name)| name.len() == key.len() && name.eq_ignore_ascii_case(key))
@@ -120,7 +120,7 @@ impl Value<'_> {
 /// as in serde_json), and the names of keys no source knows.
 #[derive(Debug, Default)]
 pub struct RawRecord<'a> {
-    values: [Option<Value<'a>>; 17],
+    pub(super) values: [Option<Value<'a>>; 17],
     pub unknown_keys: Vec<Cow<'a, str>>,
 }
 
@@ -159,6 +159,15 @@ impl<'a> RawRecord<'a> {
                 });
             }
         };
+        match super::scan::record(text) {
+            Some(record) => Ok(record),
+            None => Self::parse_full(text),
+        }
+    }
+
+    /// Parses any record with serde_json, which also words what is wrong with it.
+    pub(super) fn parse_full(text: &'a str) -> Result<Self, Unreadable> {
+        let bytes = text.as_bytes();
         let mut de = serde_json::Deserializer::from_str(text);
         let record = de::Deserialize::deserialize(&mut de).and_then(|r| de.end().map(|()| r));
         record.map_err(|e| Unreadable {
