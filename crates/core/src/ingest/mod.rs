@@ -353,8 +353,9 @@ impl Collector {
     /// Checks one record; `last` when nothing followed it, so running out of bytes
     /// means the file was cut.
     fn record(&mut self, line: u64, raw: &[u8], last: bool) {
-        let record = match RawRecord::parse(raw) {
-            Ok(r) => r,
+        let mut record = RawRecord::default();
+        match record.read(raw) {
+            Ok(()) => {}
             Err(e) if last && e.ends_early => {
                 self.cut = Some(line);
                 return self.quarantine(line, raw, CUT_RECORD.to_string());

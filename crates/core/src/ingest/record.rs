@@ -61,6 +61,22 @@ impl Field {
     }
 
     pub(super) fn lookup(key: &str) -> Option<Field> {
+        // Keys are nearly always spelt as the spec spells them.
+        let exact = match key {
+            "user" => Some(Field::User),
+            "timestamp" => Some(Field::Timestamp),
+            "x" => Some(Field::X),
+            "y" => Some(Field::Y),
+            "z" => Some(Field::Z),
+            "sensorReadingTime" => Some(Field::SensorReadingTime),
+            "serialNumber" => Some(Field::SerialNumber),
+            "distanceFromObject" => Some(Field::DistanceFromObject),
+            _ => None,
+        };
+        exact.or_else(|| Field::lookup_any_case(key))
+    }
+
+    fn lookup_any_case(key: &str) -> Option<Field> {
         FIELDS
             .iter()
             .find(|(_, name)| name.len() == key.len() && name.eq_ignore_ascii_case(key))
@@ -148,6 +164,14 @@ impl<'a> RawRecord<'a> {
     /// Parses one record. The whole record must be UTF-8, even in values of keys that are
     /// ignored: serde_json checks only the strings it reads.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, Unreadable> {
+        let mut record = RawRecord::default();
+        record.read(bytes)?;
+        Ok(record)
+    }
+
+    /// [`RawRecord::parse`] into an empty record, in place: a record is a few hundred
+    /// bytes, and moving one per line showed in profiles.
+    pub(super) fn read(&mut self, bytes: &'a [u8]) -> Result<(), Unreadable> {
         let text = match std::str::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
@@ -159,10 +183,10 @@ impl<'a> RawRecord<'a> {
                 });
             }
         };
-        match super::scan::record(text) {
-            Some(record) => Ok(record),
-            None => Self::parse_full(text),
+        if !super::scan::fill(text, self) {
+            *self = Self::parse_full(text)?;
         }
+        Ok(())
     }
 
     /// Parses any record with serde_json, which also words what is wrong with it.

@@ -8,14 +8,18 @@
 use super::record::{Field, RawRecord, Value};
 use std::borrow::Cow;
 
-/// Reads `text` when it has the common shape; `None` sends it to the full parser.
-pub(super) fn record(text: &str) -> Option<RawRecord<'_>> {
+/// Reads `text` into the empty `record` when it has the common shape; `false` (with the
+/// record partly filled) sends it to the full parser.
+pub(super) fn fill<'a>(text: &'a str, record: &mut RawRecord<'a>) -> bool {
+    read(text, record).is_some()
+}
+
+fn read<'a>(text: &'a str, record: &mut RawRecord<'a>) -> Option<()> {
     let mut s = Scanner {
         text,
         bytes: text.as_bytes(),
         at: 0,
     };
-    let mut record = RawRecord::default();
     s.skip_space();
     s.expect(b'{')?;
     s.skip_space();
@@ -42,7 +46,14 @@ pub(super) fn record(text: &str) -> Option<RawRecord<'_>> {
         }
     }
     s.skip_space();
-    (s.at == s.bytes.len()).then_some(record)
+    (s.at == s.bytes.len()).then_some(())
+}
+
+/// The record `text` holds when it has the common shape.
+#[cfg(test)]
+fn record(text: &str) -> Option<RawRecord<'_>> {
+    let mut record = RawRecord::default();
+    fill(text, &mut record).then_some(record)
 }
 
 struct Scanner<'a> {
