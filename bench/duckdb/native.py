@@ -3,12 +3,14 @@
 Usage:
     python native.py --data DIR --preset strict|rubric --threads N --out FILE
                      [--consent-time enforce|ignore] [--ml-join device|timestamp]
-                     [--pii keep|pseudonymize|drop] [--salt TEXT]
+                     [--pii keep|pseudonymize|drop] [--salt TEXT] [--all-zones]
 
 DIR is searched recursively for .json, .jsonl and .ndjson files (optionally .gz);
 each file's source is detected from the keys of its first record, as stedi does.
 FILE gets machine_learning_curated as JSON Lines (.jsonl/.json), CSV with a header
-(.csv) or Parquet (.parquet). Prints one JSON line:
+(.csv) or Parquet (.parquet); with --all-zones every other zone is written beside it
+in the same format and in processing order, as `stedi run` writes them. Prints one
+JSON line:
     {"wall_ms": ..., "counts": {"customer_landing": ..., ...}, ...}
 wall_ms runs from input discovery (just before connect) to the output file written.
 """
@@ -131,6 +133,16 @@ def run(args):
     out.parent.mkdir(parents=True, exist_ok=True)
     target = str(out).replace("'", "''")
     con.execute(f"COPY {source} TO '{target}' (FORMAT {fmt})")
+    if args.all_zones:
+        for zone in ZONES[:-1]:
+            landing = zone.endswith("_landing")
+            query = (
+                f"SELECT * FROM {zone} ORDER BY rowid"
+                if landing
+                else f"SELECT * EXCLUDE (ord) FROM {zone} ORDER BY ord"
+            )
+            path = str(out.parent / f"{zone}{out.suffix}").replace("'", "''")
+            con.execute(f"COPY ({query}) TO '{path}' (FORMAT {fmt})")
     wall_ms = (time.perf_counter() - started) * 1000
 
     counts = {zone: con.execute(f"SELECT count(*) FROM {zone}").fetchone()[0] for zone in ZONES}
@@ -156,6 +168,9 @@ def main():
     parser.add_argument("--ml-join", choices=["device", "timestamp"])
     parser.add_argument("--pii", choices=["keep", "pseudonymize", "drop"])
     parser.add_argument("--salt", help="pseudonym secret; random if not given")
+    parser.add_argument(
+        "--all-zones", action="store_true", help="write the other seven zones beside --out"
+    )
     print(json.dumps(run(parser.parse_args())))
 
 

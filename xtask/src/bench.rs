@@ -442,11 +442,23 @@ fn landing_size(dir: &Path) -> Result<(usize, u64)> {
     Ok(total)
 }
 
+/// Both sides wrote every zone: the files must be the same bytes.
+fn same_zone_files(stedi: &Path, duckdb: &Path) -> Result<()> {
+    for zone in ZONES {
+        let name = format!("{zone}.csv");
+        let (a, b) = (sha256_file(&stedi.join(&name))?, sha256_file(&duckdb.join(&name))?);
+        if a != b {
+            bail!("{name} differs between stedi run and DuckDB");
+        }
+    }
+    Ok(())
+}
+
 /// `stedi run` against native.py, alternately, each as its own process.
 fn native(workload: &Workload, runs: usize, tools: &Tools) -> Result<Pair> {
     let out = Path::new(WORK).join("out").join(&workload.name);
     let stedi_out = out.join("stedi");
-    let duckdb_out = out.join("duckdb.csv");
+    let duckdb_out = out.join("duckdb").join("machine_learning_curated.csv");
     let mut pair = Pair::new();
     for i in 0..=runs {
         if pair.ours.error.is_none() {
@@ -502,6 +514,7 @@ fn native(workload: &Workload, runs: usize, tools: &Tools) -> Result<Pair> {
                     THREADS,
                     "--salt",
                     SALT,
+                    "--all-zones",
                     "--out",
                 ])
                 .arg(&duckdb_out);
@@ -512,6 +525,9 @@ fn native(workload: &Workload, runs: usize, tools: &Tools) -> Result<Pair> {
                 pair.duckdb_version = result["duckdb"].as_str().map(String::from);
                 let counts = counts(&result["counts"])?;
                 let sha = (i == 0).then(|| sha256_file(&duckdb_out)).transpose()?;
+                if i == 0 && pair.ours.error.is_none() {
+                    same_zone_files(&stedi_out, duckdb_out.parent().unwrap_or(&out))?;
+                }
                 let own_ms = result["wall_ms"].as_f64();
                 Ok(m.into_run(counts, sha, own_ms))
             });
@@ -794,8 +810,9 @@ fn render(
            `{SALT}`, machine_learning_curated as CSV.\n\
          - Native: wall time and peak RSS of each process (wait4's rusage), from start to \
            exit. `stedi run --format csv` writes all eight zones, audit.json and \
-           quarantine.jsonl; native.py writes machine_learning_curated only, and its time \
-           includes starting Python and importing duckdb. {threads}.\n\
+           quarantine.jsonl; native.py (`--all-zones`) writes the same eight zone files, \
+           byte for byte, and its time includes starting Python and importing duckdb. \
+           {threads}.\n\
          - Browser: one Chromium, a fresh page per run. App: the page is loaded and the salt \
            typed first; the clock runs from handing the files to the file input until the \
            machine_learning_curated CSV download starts (through Playwright: waiting for the \

@@ -163,6 +163,7 @@ pub const NOT_A_NUMBER: &str =
 impl<'a> RawRecord<'a> {
     /// Parses one record. The whole record must be UTF-8, even in values of keys that are
     /// ignored: serde_json checks only the strings it reads.
+    #[cfg(test)]
     pub fn parse(bytes: &'a [u8]) -> Result<Self, Unreadable> {
         let mut record = RawRecord::default();
         record.read(bytes)?;
