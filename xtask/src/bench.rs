@@ -446,7 +446,10 @@ fn landing_size(dir: &Path) -> Result<(usize, u64)> {
 fn same_zone_files(stedi: &Path, duckdb: &Path) -> Result<()> {
     for zone in ZONES {
         let name = format!("{zone}.csv");
-        let (a, b) = (sha256_file(&stedi.join(&name))?, sha256_file(&duckdb.join(&name))?);
+        let (a, b) = (
+            sha256_file(&stedi.join(&name))?,
+            sha256_file(&duckdb.join(&name))?,
+        );
         if a != b {
             bail!("{name} differs between stedi run and DuckDB");
         }

@@ -7,6 +7,7 @@
 
 pub mod bridge;
 pub mod protocol;
+pub mod reader;
 pub mod state;
 mod ui;
 pub mod worker;

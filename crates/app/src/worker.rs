@@ -2,6 +2,7 @@
 //! Runs in a dedicated web worker, never on the page's thread.
 
 use crate::protocol::{decode, encode, Download, FromWorker, ReasonCount, RunCharts, ToWorker};
+use crate::reader::{parse, wasm_bytes, Origin};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,7 +10,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use stedi_core::audit::{write_run, Audit};
 use stedi_core::export::{write_quarantine, ZoneWriter};
-use stedi_core::ingest::{FileBatch, FileReader, Landing, Source};
+use stedi_core::ingest::{FileBatch, Landing, Source};
 use stedi_core::pii::Salt;
 use stedi_core::preview::{Selection, ZoneTable};
 use stedi_core::{Policy, Zones};
@@ -19,15 +20,6 @@ use web_sys::{DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
 
 /// Bins of the distanceFromObject histogram.
 const HISTOGRAM_BINS: u32 = 40;
-
-/// Bytes read from a `File` at a time.
-const CHUNK: f64 = 4.0 * 1024.0 * 1024.0;
-
-/// Where a file's bytes are: a user's file, or generated demo bytes.
-enum Origin {
-    File(web_sys::File),
-    Bytes(Vec<u8>),
-}
 
 struct Entry {
     id: u32,
@@ -91,12 +83,8 @@ pub fn start() {
     post(&scope, &FromWorker::Ready);
 }
 
-/// Starts reader workers when the browser reports more than one core. A reader does not
-/// start readers of its own: it is told it is one by its name.
+/// Starts reader workers when the browser reports more than one core.
 fn spawn_readers(scope: &DedicatedWorkerGlobalScope, state: &Rc<RefCell<State>>) {
-    if scope.name() == READER {
-        return;
-    }
     let cores = scope.navigator().hardware_concurrency() as usize;
     if cores < 2 {
         return;
@@ -104,7 +92,7 @@ fn spawn_readers(scope: &DedicatedWorkerGlobalScope, state: &Rc<RefCell<State>>)
     for _ in 0..cores.min(MAX_READERS) {
         let options = web_sys::WorkerOptions::new();
         options.set_name(READER);
-        let Ok(worker) = web_sys::Worker::new_with_options("./worker.js", &options) else {
+        let Ok(worker) = web_sys::Worker::new_with_options(READER_URL, &options) else {
             // Files are then parsed here, as on one core.
             return;
         };
@@ -129,6 +117,10 @@ fn spawn_readers(scope: &DedicatedWorkerGlobalScope, state: &Rc<RefCell<State>>)
 
 /// The name reader workers are started with.
 const READER: &str = "stedi-reader";
+
+/// The readers' loader, `web/reader.js`: a small module of its own (the reading code
+/// only), which each reader compiles far sooner than this worker's.
+const READER_URL: &str = "./reader.js";
 
 /// A message from reader `index`.
 fn from_reader(
@@ -298,12 +290,9 @@ fn handle(
                 series: Box::new(series),
             });
         }
-        ToWorker::Parse {
-            id,
-            generation,
-            name,
-            source,
-        } => parse_for_coordinator(scope, id, generation, name, source, received.file),
+        ToWorker::Parse { .. } => reply(FromWorker::Failed {
+            message: "files are parsed by the reader workers, not here".into(),
+        }),
         ToWorker::Verify { salt } => {
             let file = received
                 .file
@@ -362,26 +351,6 @@ fn read_entry(
     }
 }
 
-/// A file's batch, read from its bytes or its `File`.
-fn parse(
-    origin: &Origin,
-    name: &str,
-    source: Option<Source>,
-    progress: impl Fn(u64),
-) -> Result<FileBatch, String> {
-    let mut reader = FileReader::new(name.to_string(), source);
-    match origin {
-        Origin::Bytes(bytes) => {
-            for chunk in bytes.chunks(CHUNK as usize) {
-                reader.feed(chunk);
-            }
-            progress(bytes.len() as u64);
-        }
-        Origin::File(file) => read_file(file, &mut reader, progress)?,
-    }
-    Ok(reader.finish())
-}
-
 /// Keeps a file's batch and tells the page.
 fn file_read(scope: &DedicatedWorkerGlobalScope, entry: &mut Entry, batch: FileBatch) {
     post(
@@ -393,69 +362,6 @@ fn file_read(scope: &DedicatedWorkerGlobalScope, entry: &mut Entry, batch: FileB
         },
     );
     entry.batch = Some(batch);
-}
-
-/// (In a reader.) Parses a file and sends its batch, as bytes moved not copied.
-fn parse_for_coordinator(
-    scope: &DedicatedWorkerGlobalScope,
-    id: u32,
-    generation: u32,
-    name: String,
-    source: Option<Source>,
-    file: Option<web_sys::Blob>,
-) {
-    let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
-    let parsed = match file.and_then(|b| b.dyn_into::<web_sys::File>().ok()) {
-        Some(file) => parse(&Origin::File(file), &name, source, progress),
-        None => Err("the browser sent no file to read; add it again".into()),
-    };
-    let (failed, bytes) = match parsed {
-        Ok(batch) => (
-            None,
-            Some(js_sys::Uint8Array::from(batch.encode().as_slice())),
-        ),
-        Err(message) => (Some(message), None),
-    };
-    let msg = FromWorker::Parsed {
-        id,
-        generation,
-        failed,
-        wasm_bytes: wasm_bytes(),
-    };
-    let data = encode(&msg, bytes.as_ref().map(|b| b.as_ref()));
-    let sent = match &bytes {
-        Some(b) => scope.post_message_with_transfer(&data, &js_sys::Array::of1(&b.buffer())),
-        None => scope.post_message(&data),
-    };
-    if let Err(e) = sent {
-        web_sys::console::error_2(&"could not send a batch".into(), &e);
-    }
-}
-
-fn read_file(
-    file: &web_sys::File,
-    reader: &mut FileReader,
-    progress: impl Fn(u64),
-) -> Result<(), String> {
-    let sync = FileReaderSync::new()
-        .map_err(|_| "this browser cannot read files in a worker".to_string())?;
-    let size = file.size();
-    let mut at = 0.0;
-    while at < size {
-        let end = (at + CHUNK).min(size);
-        let cannot = |_| {
-            format!(
-                "the browser could not read {} (was it moved, changed or deleted?); add it again",
-                file.name()
-            )
-        };
-        let blob = file.slice_with_f64_and_f64(at, end).map_err(cannot)?;
-        let buffer = sync.read_as_array_buffer(&blob).map_err(cannot)?;
-        reader.feed(&js_sys::Uint8Array::new(&buffer).to_vec());
-        at = end;
-        progress(at as u64);
-    }
-    Ok(())
 }
 
 fn reason_counts(batch: &FileBatch) -> Vec<ReasonCount> {
@@ -514,17 +420,6 @@ fn random_salt() -> Result<Salt, String> {
         .get_random_values_with_u8_array(&mut bytes)
         .map_err(|_| "no random numbers in this browser: type a salt".to_string())?;
     Ok(Salt::random(bytes))
-}
-
-/// The size of this worker's WebAssembly memory.
-fn wasm_bytes() -> u64 {
-    wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map_or(0, |m| {
-            m.buffer()
-                .dyn_into::<js_sys::ArrayBuffer>()
-                .map_or(0, |b| u64::from(b.byte_length()))
-        })
 }
 
 fn now() -> f64 {

@@ -1,0 +1,191 @@
+//! A reader: a worker of the pipeline's worker that parses the files it is sent and
+//! answers with their batches. Built as a module of its own (`stedi-reader`), with the
+//! reading code only, so each reader compiles and warms up fast.
+
+use crate::protocol::{decode, encode, FromWorker, ToWorker};
+use stedi_core::ingest::{FileBatch, FileReader, Source};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
+
+/// Bytes read from a `File` at a time.
+pub(crate) const CHUNK: f64 = 4.0 * 1024.0 * 1024.0;
+
+/// Where a file's bytes are: a user's file, or generated demo bytes.
+pub(crate) enum Origin {
+    File(web_sys::File),
+    Bytes(Vec<u8>),
+}
+
+/// Starts listening for files to parse, then tells the worker it is ready.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let handler_scope = scope.clone();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let scope = &handler_scope;
+        match decode::<ToWorker>(&ev.data()) {
+            Ok(received) => match received.msg {
+                ToWorker::Parse {
+                    id,
+                    generation,
+                    name,
+                    source,
+                } => parse_for_worker(scope, id, generation, name, source, received.file),
+                _ => post(
+                    scope,
+                    &FromWorker::Failed {
+                        message: "a reader only parses files".into(),
+                    },
+                ),
+            },
+            Err(message) => post(scope, &FromWorker::Failed { message }),
+        }
+    });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    warm_up();
+    post(&scope, &FromWorker::Ready);
+}
+
+/// Parses a few thousand made-up records of each source. The browser compiles a
+/// module's functions when first called and optimises them once they have run a while:
+/// done here, while the user picks files, the first real file is read at full speed
+/// (without it, a reader took several times longer over its first file).
+fn warm_up() {
+    let lines = |n: usize, line: &dyn Fn(usize) -> String| {
+        (0..n).map(line).collect::<Vec<_>>().join("\n").into_bytes()
+    };
+    let files = [
+        lines(200, &|i| {
+            format!(
+                r#"{{"customerName":"Warm Up","email":"warm{i}@example.com","phone":"8015551212","birthDay":"1900-01-01","serialNumber":"s{i}","registrationDate":1655564009665,"lastUpdateDate":1655564009665,"shareWithResearchAsOfDate":1655564009665}}"#
+            )
+        }),
+        lines(3000, &|i| {
+            format!(
+                r#"{{"user":"warm{}@example.com","timestamp":{},"x":-0.{},"y":1.0,"z":0.25}}"#,
+                i % 200,
+                1_655_564_047_609 + i as u64,
+                i % 10
+            )
+        }),
+        lines(3000, &|i| {
+            format!(
+                r#"{{"sensorReadingTime":{},"serialNumber":"s{}","distanceFromObject":{}}}"#,
+                1_655_564_047_609 + i as u64,
+                i % 200,
+                i % 300
+            )
+        }),
+    ];
+    for bytes in files {
+        if let Ok(batch) = parse(&Origin::Bytes(bytes), "warm-up.json", None, |_| {}) {
+            let _ = FileBatch::decode(&batch.encode());
+        }
+    }
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker) {
+    if let Err(e) = scope.post_message(&encode(msg, None)) {
+        web_sys::console::error_2(&"could not post a message to the worker".into(), &e);
+    }
+}
+
+/// A file's batch, read from its bytes or its `File`.
+pub(crate) fn parse(
+    origin: &Origin,
+    name: &str,
+    source: Option<Source>,
+    progress: impl Fn(u64),
+) -> Result<FileBatch, String> {
+    let mut reader = FileReader::new(name.to_string(), source);
+    match origin {
+        Origin::Bytes(bytes) => {
+            for chunk in bytes.chunks(CHUNK as usize) {
+                reader.feed(chunk);
+            }
+            progress(bytes.len() as u64);
+        }
+        Origin::File(file) => read_file(file, &mut reader, progress)?,
+    }
+    Ok(reader.finish())
+}
+
+/// Parses a file and sends its batch, as bytes moved, not copied.
+fn parse_for_worker(
+    scope: &DedicatedWorkerGlobalScope,
+    id: u32,
+    generation: u32,
+    name: String,
+    source: Option<Source>,
+    file: Option<web_sys::Blob>,
+) {
+    let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
+    let parsed = match file.and_then(|b| b.dyn_into::<web_sys::File>().ok()) {
+        Some(file) => parse(&Origin::File(file), &name, source, progress),
+        None => Err("the browser sent no file to read; add it again".into()),
+    };
+    let (failed, bytes) = match parsed {
+        Ok(batch) => (
+            None,
+            Some(js_sys::Uint8Array::from(batch.encode().as_slice())),
+        ),
+        Err(message) => (Some(message), None),
+    };
+    let msg = FromWorker::Parsed {
+        id,
+        generation,
+        failed,
+        wasm_bytes: wasm_bytes(),
+    };
+    let data = encode(&msg, bytes.as_ref().map(|b| b.as_ref()));
+    let sent = match &bytes {
+        Some(b) => scope.post_message_with_transfer(&data, &js_sys::Array::of1(&b.buffer())),
+        None => scope.post_message(&data),
+    };
+    if let Err(e) = sent {
+        web_sys::console::error_2(&"could not send a batch".into(), &e);
+    }
+}
+
+fn read_file(
+    file: &web_sys::File,
+    reader: &mut FileReader,
+    progress: impl Fn(u64),
+) -> Result<(), String> {
+    let sync = FileReaderSync::new()
+        .map_err(|_| "this browser cannot read files in a worker".to_string())?;
+    let size = file.size();
+    let mut at = 0.0;
+    let mut chunk = Vec::new();
+    while at < size {
+        let end = (at + CHUNK).min(size);
+        let cannot = |_| {
+            format!(
+                "the browser could not read {} (was it moved, changed or deleted?); add it again",
+                file.name()
+            )
+        };
+        let blob = file.slice_with_f64_and_f64(at, end).map_err(cannot)?;
+        let buffer = sync.read_as_array_buffer(&blob).map_err(cannot)?;
+        let view = js_sys::Uint8Array::new(&buffer);
+        chunk.resize(view.length() as usize, 0);
+        view.copy_to(&mut chunk);
+        reader.feed(&chunk);
+        at = end;
+        progress(at as u64);
+    }
+    Ok(())
+}
+
+/// The size of this worker's WebAssembly memory.
+pub(crate) fn wasm_bytes() -> u64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map_or(0, |m| {
+            m.buffer()
+                .dyn_into::<js_sys::ArrayBuffer>()
+                .map_or(0, |b| u64::from(b.byte_length()))
+        })
+}
