@@ -53,6 +53,13 @@ pub fn start() {
 /// done here, while the user picks files, the first real file is read at full speed
 /// (without it, a reader took several times longer over its first file).
 fn warm_up() {
+    for batch in warm_up_batches() {
+        let _ = FileBatch::decode(&batch.encode());
+    }
+}
+
+/// Batches of made-up customers, readings and steps that make every zone non-empty.
+pub(crate) fn warm_up_batches() -> Vec<FileBatch> {
     let lines = |n: usize, line: &dyn Fn(usize) -> String| {
         (0..n).map(line).collect::<Vec<_>>().join("\n").into_bytes()
     };
@@ -79,11 +86,10 @@ fn warm_up() {
             )
         }),
     ];
-    for bytes in files {
-        if let Ok(batch) = parse(&Origin::Bytes(bytes), "warm-up.json", None, |_| {}) {
-            let _ = FileBatch::decode(&batch.encode());
-        }
-    }
+    files
+        .into_iter()
+        .filter_map(|bytes| parse(&Origin::Bytes(bytes), "warm-up.json", None, |_| {}).ok())
+        .collect()
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker) {

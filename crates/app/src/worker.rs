@@ -81,6 +81,30 @@ pub fn start() {
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     post(&scope, &FromWorker::Ready);
+    warm_up();
+}
+
+/// Builds and writes the zones of a few thousand made-up records once, as the readers
+/// warm up: the browser then has the pipeline's code compiled and optimised before the
+/// user's first run and download, which otherwise paid for it.
+fn warm_up() {
+    let batches = crate::reader::warm_up_batches();
+    let landing = Landing::merge(&batches);
+    let policy = Policy::default();
+    let zones = Zones::build(&landing, &policy);
+    let _ = Audit::new(&landing, &zones, &policy, true);
+    let _ = stedi_core::charts::consent_over_time(&landing, &zones);
+    let _ = stedi_core::charts::distance_histogram(&landing, &zones, HISTOGRAM_BINS);
+    let salt = Salt::given("warm-up");
+    let writer = ZoneWriter {
+        landing: &landing,
+        zones: &zones,
+        pii: policy.pii,
+        salt: &salt,
+    };
+    for zone in stedi_core::zones::Zone::ALL {
+        let _ = writer.write(zone, stedi_core::export::Format::Csv, std::io::sink());
+    }
 }
 
 /// Starts reader workers when the browser reports more than one core.
