@@ -49,6 +49,8 @@ test("every chart draws on the course data, at the screen's pixel density", asyn
   page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
   const errors = await courseLoaded(page);
   for (const id of CHARTS) {
+    // Charts are drawn once they come near the screen.
+    await page.getByTestId(`chart-${id}`).scrollIntoViewIfNeeded();
     await expect(page.getByTestId(`drawn-${id}`)).toContainText("Drawn in", { timeout: 30_000 });
     const seen = await ink(page, id);
     expect(seen.ratio).toBe(2);
@@ -70,6 +72,7 @@ test("a customer with readings before consent shows them greyed", async ({ page 
   const email = await page.getByTestId("review-table").locator("tbody tr td").first().textContent();
   await page.getByTestId("customer-search").fill(email);
   await page.getByTestId("customer-search").press("Enter");
+  await page.getByTestId("chart-customer").scrollIntoViewIfNeeded();
   await expect(page.locator("[data-testid=canvas-customer]")).toHaveAttribute("aria-label", /excluded in grey/);
   await expect
     .poll(async () => (await ink(page, "customer")).matching, { message: "grey (excluded) readings" })
@@ -85,6 +88,7 @@ test("a customer with readings before consent shows them greyed", async ({ page 
 test("a chart downloads as a PNG", async ({ page }) => {
   const errors = await open(page);
   await page.getByTestId("demo").click();
+  await page.getByTestId("chart-funnel").scrollIntoViewIfNeeded({ timeout: 60_000 });
   await expect(page.getByTestId("drawn-funnel")).toContainText("Drawn in", { timeout: 60_000 });
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("png-funnel").click()]);
   expect(download.suggestedFilename()).toBe("stedi-funnel.png");

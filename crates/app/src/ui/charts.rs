@@ -56,8 +56,9 @@ fn now() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// A canvas drawn with `paint` whenever `data` changes, with its drawing time and a PNG
-/// download.
+/// A canvas drawn with `paint` whenever `data` changes, once it has come near the screen
+/// (results below the fold are shown without waiting for their charts), with its drawing
+/// time and a PNG download.
 fn figure<T: Clone + Send + Sync + 'static>(
     id: &'static str,
     label: &'static str,
@@ -67,8 +68,14 @@ fn figure<T: Clone + Send + Sync + 'static>(
     let ctx = expect_context::<Ctx>();
     let canvas = NodeRef::<html::Canvas>::new();
     let status = RwSignal::new(String::new());
+    let near = RwSignal::new(false);
     Effect::new(move |_| {
-        let (Some(el), Some(data)) = (canvas.get(), data.get()) else {
+        if let Some(el) = canvas.get() {
+            when_near_screen(&el, move || near.set(true));
+        }
+    });
+    Effect::new(move |_| {
+        let (Some(el), Some(data), true) = (canvas.get(), data.get(), near.get()) else {
             return;
         };
         let started = now();
@@ -99,6 +106,40 @@ fn figure<T: Clone + Send + Sync + 'static>(
                 </button>
             </figcaption>
         </figure>
+    }
+}
+
+/// Calls `then` once `el` is within a screen's height of the visible part of the page
+/// (at once where the browser cannot tell).
+fn when_near_screen(el: &HtmlCanvasElement, then: impl Fn() + 'static) {
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    let then = std::rc::Rc::new(then);
+    let call = then.clone();
+    let callback = Closure::<dyn FnMut(js_sys::Array, web_sys::IntersectionObserver)>::new(
+        move |entries: js_sys::Array, observer: web_sys::IntersectionObserver| {
+            let near = entries.iter().any(|e| {
+                e.dyn_into::<web_sys::IntersectionObserverEntry>()
+                    .is_ok_and(|e| e.is_intersecting())
+            });
+            if near {
+                observer.disconnect();
+                call();
+            }
+        },
+    );
+    let options = web_sys::IntersectionObserverInit::new();
+    options.set_root_margin("100% 0px");
+    match web_sys::IntersectionObserver::new_with_options(
+        callback.as_ref().unchecked_ref(),
+        &options,
+    ) {
+        Ok(observer) => {
+            observer.observe(el);
+            // Lives as long as the page: the observer calls it until the chart is near.
+            callback.forget();
+        }
+        Err(_) => then(),
     }
 }
 
