@@ -1,0 +1,52 @@
+//! Times reading landing files with the push parser, as a reader worker does (4 MiB
+//! chunks, SHA-256 of every byte included), and SHA-256 alone over the same bytes, to show
+//! how much of reading is hashing. Prints one JSON line with the medians.
+//!
+//! `cargo run --release -p stedi-core --example read_speed -- RUNS FILE...`, or built for
+//! wasm32-wasip1 and run by `node bench/wasi/run.mjs` to time it as WebAssembly.
+
+use sha2::Digest;
+use std::time::Instant;
+use stedi_core::ingest::FileReader;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
+    let files: Vec<Vec<u8>> = args
+        .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}")))
+        .collect();
+    let bytes: usize = files.iter().map(Vec::len).sum();
+    let (mut read, mut hash) = (Vec::new(), Vec::new());
+    // One warm-up run, then `runs` timed ones.
+    for run in 0..=runs {
+        let started = Instant::now();
+        let mut records = 0;
+        for file in &files {
+            let mut reader = FileReader::new("file.json", None);
+            for chunk in file.chunks(4 << 20) {
+                reader.feed(chunk);
+            }
+            records += reader.finish().summary.records;
+        }
+        let read_ms = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        for file in &files {
+            std::hint::black_box(sha2::Sha256::digest(file));
+        }
+        let hash_ms = started.elapsed().as_secs_f64() * 1e3;
+        if run > 0 {
+            read.push(read_ms);
+            hash.push(hash_ms);
+        }
+        assert!(records > 0, "no records in the files given");
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{{\"bytes\": {bytes}, \"runs\": {runs}, \"read_ms\": {:.1}, \"sha256_ms\": {:.1}}}",
+        median(&mut read),
+        median(&mut hash)
+    );
+}
