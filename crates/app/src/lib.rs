@@ -120,7 +120,10 @@ impl Ctx {
             .state
             .with_untracked(|s| (!s.is_reading() && s.has_read_files(), s.policy, s.salt()));
         if !ready {
-            self.state.update(|s| s.result = None);
+            // Only when there is a result to clear: each file read ends here.
+            if self.state.with_untracked(|s| s.result.is_some()) {
+                self.state.update(|s| s.result = None);
+            }
             return;
         }
         self.state.update(|s| s.running = true);

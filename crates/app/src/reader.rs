@@ -180,7 +180,10 @@ fn read_file(
         view.copy_to(&mut chunk);
         reader.feed(&chunk);
         at = end;
-        progress(at as u64);
+        // The end of a file is told by its batch arriving.
+        if at < size {
+            progress(at as u64);
+        }
     }
     Ok(())
 }

@@ -143,9 +143,10 @@ fn Progress() -> impl IntoView {
 #[component]
 fn FileList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let files = move || ctx.state.with(|s| s.files.clone());
+    // A memo: other changes of state (the progress of the run, say) leave the list alone.
+    let files = Memo::new(move |_| ctx.state.with(|s| s.files.clone()));
     view! {
-        <Show when=move || !files().is_empty()>
+        <Show when=move || files.with(|f| !f.is_empty())>
             <table class="files" data-testid="files">
                 <caption class="visually-hidden">"Loaded files"</caption>
                 <thead>
@@ -159,12 +160,22 @@ fn FileList() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=files key=|f| (f.id, format!("{:?}{:?}", f.status, f.chosen)) let:file>
+                    <For each=move || files.get() key=row_key let:file>
                         <FileRow file=file />
                     </For>
                 </tbody>
             </table>
         </Show>
+    }
+}
+
+/// What a file's row shows, without formatting it: a row is drawn again only when this
+/// changes (a hundred files used to be formatted on each of their progress messages).
+fn row_key(file: &LoadedFile) -> (u32, Option<Source>, u8, u64) {
+    match &file.status {
+        FileStatus::Reading(done) => (file.id, file.chosen, 0, *done),
+        FileStatus::Read { .. } => (file.id, file.chosen, 1, 0),
+        FileStatus::Failed(_) => (file.id, file.chosen, 2, 0),
     }
 }
 
