@@ -17,7 +17,7 @@ pub(super) fn csv(
     writer: &ZoneWriter<'_>,
     names: &Names,
     zone: Zone,
-    mut out: impl Write,
+    out: impl Write,
 ) -> io::Result<()> {
     let mut buf = Vec::with_capacity(BUFFER + 4096);
     for (i, field) in writer.schema(zone).fields().iter().enumerate() {
@@ -29,13 +29,13 @@ pub(super) fn csv(
     buf.push(b'\n');
     let mut number = [0u8; lexical_core::BUFFER_SIZE];
     let mut float = ryu::Buffer::new();
-    for pos in 0..writer.rows(zone) {
-        for (i, cell) in writer.row(names, zone, pos).iter().enumerate() {
+    each_row(writer, names, zone, buf, out, |row, buf| {
+        for (i, cell) in row.iter().enumerate() {
             if i > 0 {
                 buf.push(b',');
             }
             match *cell {
-                Cell::Text(v) => csv_text(&mut buf, v.unwrap_or_default()),
+                Cell::Text(v) => csv_text(buf, v.unwrap_or_default()),
                 Cell::Int(None) => {}
                 Cell::Int(Some(v)) => buf.extend_from_slice(lexical_core::write(v, &mut number)),
                 // Numbers never need quotes, NaN and inf included.
@@ -46,6 +46,21 @@ pub(super) fn csv(
             }
         }
         buf.push(b'\n');
+    })
+}
+
+/// Appends each row of the zone to `buf` with `line`, passing the bytes on to `out` in
+/// blocks of about [`BUFFER`].
+fn each_row(
+    writer: &ZoneWriter<'_>,
+    names: &Names,
+    zone: Zone,
+    mut buf: Vec<u8>,
+    mut out: impl Write,
+    mut line: impl FnMut(&[Cell<'_>], &mut Vec<u8>),
+) -> io::Result<()> {
+    for pos in 0..writer.rows(zone) {
+        line(&writer.row(names, zone, pos), &mut buf);
         if buf.len() >= BUFFER {
             out.write_all(&buf)?;
             buf.clear();
@@ -81,7 +96,7 @@ pub(super) fn jsonl(
     writer: &ZoneWriter<'_>,
     names: &Names,
     zone: Zone,
-    mut out: impl Write,
+    out: impl Write,
 ) -> io::Result<()> {
     let keys: Vec<Vec<u8>> = writer
         .schema(zone)
@@ -93,12 +108,12 @@ pub(super) fn jsonl(
             key
         })
         .collect();
-    let mut buf = Vec::with_capacity(BUFFER + 4096);
     let mut number = [0u8; lexical_core::BUFFER_SIZE];
-    for pos in 0..writer.rows(zone) {
+    let buf = Vec::with_capacity(BUFFER + 4096);
+    each_row(writer, names, zone, buf, out, |row, buf| {
         buf.push(b'{');
         let mut first = true;
-        for (cell, key) in writer.row(names, zone, pos).iter().zip(&keys) {
+        for (cell, key) in row.iter().zip(&keys) {
             if matches!(cell, Cell::Text(None) | Cell::Int(None)) {
                 continue;
             }
@@ -108,7 +123,10 @@ pub(super) fn jsonl(
             first = false;
             buf.extend_from_slice(key);
             match *cell {
-                Cell::Text(Some(v)) => serde_json::to_writer(&mut buf, v)?,
+                Cell::Text(Some(v)) => {
+                    // Writing to a Vec cannot fail.
+                    let _ = serde_json::to_writer(&mut *buf, v);
+                }
                 Cell::Int(Some(v)) => buf.extend_from_slice(lexical_core::write(v, &mut number)),
                 Cell::Float(v) if v.is_finite() => match short_decimal(v, &mut number) {
                     Some(text) => buf.extend_from_slice(text),
@@ -118,13 +136,7 @@ pub(super) fn jsonl(
             }
         }
         buf.extend_from_slice(b"}\n");
-        if buf.len() >= BUFFER {
-            out.write_all(&buf)?;
-            buf.clear();
-        }
-    }
-    out.write_all(&buf)?;
-    out.flush()
+    })
 }
 
 /// Readings mostly have one to three decimals. For such a value the shortest text that
