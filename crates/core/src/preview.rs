@@ -355,12 +355,16 @@ fn shown(cell: &Cell<'_>) -> String {
     }
 }
 
+/// Names for the zones that write emails and serials as read.
+static NO_NAMES: Names = Names::KEPT;
+
 /// A zone read cell by cell, with the emails and serial numbers as its files show them.
 pub struct ZoneTable<'a> {
     writer: ZoneWriter<'a>,
     policy: &'a Policy,
-    /// machine_learning_curated's emails and serials as its file writes them.
-    names: Names,
+    /// machine_learning_curated's emails and serials as its file writes them, worked
+    /// out on the first look at that zone (pseudonyms cost a hash each).
+    names: std::cell::OnceCell<Names>,
 }
 
 impl<'a> ZoneTable<'a> {
@@ -369,7 +373,7 @@ impl<'a> ZoneTable<'a> {
         ZoneTable {
             writer,
             policy,
-            names: Names::new(&writer, Zone::MachineLearningCurated),
+            names: std::cell::OnceCell::new(),
         }
     }
 
@@ -404,7 +408,13 @@ impl<'a> ZoneTable<'a> {
 
     /// The cell at row `pos`, column `col` (of the zone's schema).
     fn cell(&self, zone: Zone, pos: usize, col: usize) -> Cell<'_> {
-        self.writer.row(&self.names, zone, pos)[col]
+        let names = match zone {
+            Zone::MachineLearningCurated => self
+                .names
+                .get_or_init(|| Names::new(&self.writer, Zone::MachineLearningCurated)),
+            _ => &NO_NAMES,
+        };
+        self.writer.row(names, zone, pos)[col]
     }
 
     /// The rows of the selection, as positions in the zone, in the order asked.

@@ -331,10 +331,13 @@ pub struct Names {
 }
 
 impl Names {
+    /// Names as read, for every zone but a pseudonymized machine_learning_curated.
+    pub const KEPT: Names = Names { pseudonyms: None };
+
     /// The names `zone` needs from `writer`'s run.
     pub fn new(writer: &ZoneWriter<'_>, zone: Zone) -> Names {
         if zone != Zone::MachineLearningCurated || writer.pii != Pii::Pseudonymize {
-            return Names::default();
+            return Names::KEPT;
         }
         let l = writer.landing;
         let mut pseudonyms: Vec<Option<Box<str>>> = vec![None; l.strings.len()];
