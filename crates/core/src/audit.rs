@@ -202,7 +202,29 @@ pub fn write_run_threads<W: Write + Send>(
             .iter()
             .map(|n| opened(open, n))
             .collect::<Result<Vec<W>>>()?;
-        for summary in crate::threads::map_in_order(files, threads, write) {
+        // Largest first (rows times columns), so that no thread is left with a big zone
+        // when the others are done; the summaries keep the order of `names`.
+        let size = |i: usize| {
+            Zone::ALL.get(i).map_or(landing.quarantine.len(), |z| {
+                zones.rows(landing, *z) * writer.schema(*z).fields().len()
+            })
+        };
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        order.sort_by_key(|i| std::cmp::Reverse(size(*i)));
+        let mut files: Vec<Option<W>> = files.into_iter().map(Some).collect();
+        let largest_first: Vec<(usize, W)> = order
+            .iter()
+            .map(|i| (*i, files[*i].take().expect("each file is taken once")))
+            .collect();
+        let done = crate::threads::map_in_order(largest_first, threads, |_, (i, file)| {
+            (i, write(i, file))
+        });
+        let mut summaries: Vec<Option<Result<OutputSummary>>> =
+            names.iter().map(|_| None).collect();
+        for (i, summary) in done {
+            summaries[i] = Some(summary);
+        }
+        for summary in summaries.into_iter().flatten() {
             audit.outputs.push(summary?);
         }
     }

@@ -942,6 +942,26 @@ impl Landing {
             (&a.summary.name, &a.summary.sha256).cmp(&(&b.summary.name, &b.summary.sha256))
         });
         let mut landing = Landing::default();
+        // Every column sized once: no growth copies, and no spare capacity kept.
+        let total = |rows: fn(&FileBatch) -> usize| batches.iter().map(|b| rows(b)).sum::<usize>();
+        landing
+            .customers
+            .reserve_exact(total(|b| b.customers.len()));
+        let rows = total(|b| b.accelerometer.timestamp.len());
+        let a = &mut landing.accelerometer;
+        a.user.reserve_exact(rows);
+        a.timestamp.reserve_exact(rows);
+        a.x.reserve_exact(rows);
+        a.y.reserve_exact(rows);
+        a.z.reserve_exact(rows);
+        let rows = total(|b| b.step_trainer.time.len());
+        let s = &mut landing.step_trainer;
+        s.time.reserve_exact(rows);
+        s.serial.reserve_exact(rows);
+        s.distance.reserve_exact(rows);
+        landing
+            .quarantine
+            .reserve_exact(total(|b| b.quarantine.len()));
         for batch in batches {
             let remap: Vec<u32> = batch
                 .strings
