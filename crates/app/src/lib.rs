@@ -6,6 +6,7 @@
 //! machine: the page's Content-Security-Policy forbids connections to anywhere else.
 
 pub mod bridge;
+pub mod inbox;
 pub mod protocol;
 pub mod reader;
 pub mod state;
@@ -19,6 +20,8 @@ use state::{AppState, FileStatus};
 use stedi_core::ingest::Source;
 use stedi_core::preview::Selection;
 use stedi_core::review::ReviewList;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::JsCast;
 
 /// Demo files take ids from here up, clear of the ids of files the user adds.
 const DEMO_IDS: u32 = 1 << 24;
@@ -33,6 +36,8 @@ pub struct Ctx {
     handles: StoredValue<Vec<(u32, web_sys::File)>, LocalStorage>,
     /// An audit.json to check against the files.
     audit: StoredValue<Option<web_sys::File>, LocalStorage>,
+    /// The worker's messages not yet applied: they are applied together once per frame.
+    inbox: StoredValue<inbox::Inbox, LocalStorage>,
 }
 
 impl Ctx {
@@ -195,6 +200,10 @@ impl Ctx {
     /// Stops whatever the worker is doing. Files not yet read are dropped; files read are
     /// read again by the fresh worker (demo files must be generated again).
     pub fn cancel(&self) {
+        // What the stopped worker said last no longer applies.
+        self.inbox.update_value(|inbox| {
+            inbox.take(now());
+        });
         let restarted = self.bridge.with_value(|b| b.as_ref().map(Bridge::restart));
         if let Some(Err(message)) = restarted {
             self.state.update(|s| s.notice = Some(message));
@@ -261,6 +270,58 @@ impl Ctx {
                 s.load.millis = Some(now() - s.load.started);
             }
         });
+    }
+
+    /// Keeps a message of the worker's until the page applies its messages. Reading a
+    /// hundred files sends hundreds of messages; applied one by one, each made the page
+    /// work out its state, style, layout and paint again, which took as much of the
+    /// machine as a reader. Reading progress is applied a few times a second; anything
+    /// else, and the end of reading, at the next frame.
+    fn receive(&self, received: Received<FromWorker>) {
+        let reading = self
+            .state
+            .with_untracked(|s| s.files.iter().filter(|f| f.is_reading()).count());
+        let when = self
+            .inbox
+            .try_update_value(|inbox| inbox.push(received, reading, now()))
+            .flatten();
+        let Some(when) = when else { return };
+        let ctx = *self;
+        let apply = Closure::once_into_js(move || {
+            let messages = ctx
+                .inbox
+                .try_update_value(|inbox| inbox.take(now()))
+                .unwrap_or_default();
+            for received in messages {
+                ctx.on_message(received);
+            }
+        });
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        // A hidden page gets no frames: a timer then, so the work still finishes.
+        let visible = window
+            .document()
+            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
+        let scheduled = match when {
+            inbox::Apply::NextFrame if visible => window
+                .request_animation_frame(apply.unchecked_ref())
+                .map(drop),
+            inbox::Apply::NextFrame => window
+                .set_timeout_with_callback(apply.unchecked_ref())
+                .map(drop),
+            inbox::Apply::After(ms) => window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(
+                    apply.unchecked_ref(),
+                    ms.ceil() as i32,
+                )
+                .map(drop),
+        };
+        if scheduled.is_err() {
+            self.state.update(|s| {
+                s.notice = Some("the page could not schedule its updates; reload it".into())
+            });
+        }
     }
 
     fn on_message(&self, received: Received<FromWorker>) {
@@ -402,8 +463,9 @@ pub fn App() -> impl IntoView {
         bridge: StoredValue::new_local(None),
         handles: StoredValue::new_local(Vec::new()),
         audit: StoredValue::new_local(None),
+        inbox: StoredValue::new_local(inbox::Inbox::default()),
     };
-    match Bridge::start(move |msg| ctx.on_message(msg)) {
+    match Bridge::start(move |msg| ctx.receive(msg)) {
         Ok(bridge) => ctx.bridge.set_value(Some(bridge)),
         Err(message) => ctx.state.update(|s| s.notice = Some(message)),
     }

@@ -42,6 +42,11 @@ pub struct LoadedFile {
 }
 
 impl LoadedFile {
+    /// Whether the file is still being read.
+    pub fn is_reading(&self) -> bool {
+        matches!(self.status, FileStatus::Reading(_))
+    }
+
     /// Bytes read so far.
     pub fn done(&self) -> u64 {
         match self.status {
@@ -183,9 +188,7 @@ impl AppState {
 
     /// Whether any file is still being read.
     pub fn is_reading(&self) -> bool {
-        self.files
-            .iter()
-            .any(|f| matches!(f.status, FileStatus::Reading(_)))
+        self.files.iter().any(LoadedFile::is_reading)
     }
 
     /// Bytes done and total of the load in progress.

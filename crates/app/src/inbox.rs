@@ -1,0 +1,152 @@
+//! The worker's messages waiting for the page to apply them, in groups: reading progress
+//! a few times a second, anything else at the next frame.
+
+use crate::protocol::{FromWorker, Received};
+
+/// Reading progress is applied at most this often, in milliseconds.
+pub const PROGRESS_EVERY: f64 = 250.0;
+
+/// What a message says, as far as its urgency goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A file was added (it is being read).
+    Added,
+    /// A file's reading went on.
+    Progress,
+    /// A file was read, or could not be.
+    Ended,
+    /// Anything else: results, downloads, errors.
+    Other,
+}
+
+impl Kind {
+    /// The kind of a worker's message.
+    pub fn of(msg: &FromWorker) -> Kind {
+        match msg {
+            FromWorker::FileAdded { .. } => Kind::Added,
+            FromWorker::Progress { .. } => Kind::Progress,
+            FromWorker::FileRead { .. } | FromWorker::FileFailed { .. } => Kind::Ended,
+            _ => Kind::Other,
+        }
+    }
+}
+
+/// When the page should apply what waits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Apply {
+    /// At the next frame.
+    NextFrame,
+    /// After this many milliseconds.
+    After(f64),
+}
+
+/// Messages in the order they came, and what is already scheduled to apply them.
+pub struct Waiting<T> {
+    messages: Vec<(Kind, T)>,
+    frame: bool,
+    timer: bool,
+    /// When messages were last applied.
+    last: f64,
+}
+
+impl<T> Default for Waiting<T> {
+    fn default() -> Self {
+        Waiting {
+            messages: Vec::new(),
+            frame: false,
+            timer: false,
+            last: f64::NEG_INFINITY,
+        }
+    }
+}
+
+/// The page's inbox.
+pub type Inbox = Waiting<Received<FromWorker>>;
+
+impl Inbox {
+    /// Keeps a worker's message; see [`Waiting::keep`].
+    pub fn push(
+        &mut self,
+        received: Received<FromWorker>,
+        reading: usize,
+        now: f64,
+    ) -> Option<Apply> {
+        let kind = Kind::of(&received.msg);
+        self.keep(kind, received, reading, now)
+    }
+}
+
+impl<T> Waiting<T> {
+    /// Keeps a message; `reading` is the number of files the page shows as being read.
+    /// Returns when to apply the messages if that is not scheduled yet. Progress can
+    /// wait, but not the end of reading (the zones are built then), nor any other message.
+    pub fn keep(&mut self, kind: Kind, message: T, reading: usize, now: f64) -> Option<Apply> {
+        self.messages.push((kind, message));
+        if self.frame {
+            return None;
+        }
+        let count = |k: Kind| self.messages.iter().filter(|(m, _)| *m == k).count();
+        let ended = count(Kind::Ended);
+        let reading_ends = ended > 0 && reading + count(Kind::Added) <= ended;
+        if kind == Kind::Other || reading_ends || now - self.last >= PROGRESS_EVERY {
+            self.frame = true;
+            return Some(Apply::NextFrame);
+        }
+        if self.timer {
+            return None;
+        }
+        self.timer = true;
+        Some(Apply::After(self.last + PROGRESS_EVERY - now))
+    }
+
+    /// The messages to apply now, in the order they came.
+    pub fn take(&mut self, now: f64) -> Vec<T> {
+        self.frame = false;
+        self.timer = false;
+        if !self.messages.is_empty() {
+            self.last = now;
+        }
+        std::mem::take(&mut self.messages)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_waits_but_results_and_the_end_of_reading_do_not() {
+        let mut w = Waiting::default();
+        // Nothing applied yet: the first message goes at the next frame.
+        assert_eq!(w.keep(Kind::Added, 1, 0, 0.0), Some(Apply::NextFrame));
+        assert_eq!(w.keep(Kind::Progress, 2, 0, 1.0), None);
+        assert_eq!(w.take(10.0), vec![1, 2]);
+        // Soon after, progress waits for the rest of the interval, with one timer.
+        assert_eq!(
+            w.keep(Kind::Progress, 3, 2, 60.0),
+            Some(Apply::After(PROGRESS_EVERY - 50.0))
+        );
+        assert_eq!(w.keep(Kind::Ended, 4, 2, 70.0), None);
+        // The second of two files read: reading ends, so the next frame.
+        assert_eq!(w.keep(Kind::Ended, 5, 2, 80.0), Some(Apply::NextFrame));
+        assert_eq!(w.keep(Kind::Other, 6, 2, 81.0), None);
+        assert_eq!(w.take(90.0), vec![3, 4, 5, 6]);
+        // A result never waits.
+        assert_eq!(w.keep(Kind::Other, 7, 0, 95.0), Some(Apply::NextFrame));
+        assert_eq!(w.take(100.0), vec![7]);
+        // A file added in the same group is still being read.
+        assert_eq!(
+            w.keep(Kind::Added, 8, 1, 110.0),
+            Some(Apply::After(PROGRESS_EVERY - 10.0))
+        );
+        assert_eq!(w.keep(Kind::Ended, 9, 1, 120.0), None);
+        assert_eq!(w.keep(Kind::Ended, 10, 1, 130.0), Some(Apply::NextFrame));
+        assert_eq!(w.take(140.0), vec![8, 9, 10]);
+        // Progress long after the last group goes at once.
+        assert_eq!(w.keep(Kind::Progress, 11, 1, 500.0), Some(Apply::NextFrame));
+        assert!(w.take(510.0) == vec![11] && w.take(520.0).is_empty());
+    }
+}
