@@ -218,8 +218,9 @@ pub enum FromWorker {
         id: u32,
         /// The reading it answers.
         generation: u32,
-        /// Why the file could not be read, if it could not.
-        failed: Option<String>,
+        /// The batch's counts and its quarantine reasons; or why the file could not be
+        /// read.
+        read: Result<(InputSummary, Vec<ReasonCount>), String>,
         /// The reader's WebAssembly memory, in bytes.
         wasm_bytes: u64,
     },

@@ -2,7 +2,8 @@
 //! answers with their batches. Built as a module of its own (`stedi-reader`), with the
 //! reading code only, so each reader compiles and warms up fast.
 
-use crate::protocol::{decode, encode, FromWorker, ToWorker};
+use crate::protocol::{decode, encode, FromWorker, ReasonCount, ToWorker};
+use std::collections::BTreeMap;
 use stedi_core::ingest::{FileBatch, FileReader, Source};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -132,17 +133,17 @@ fn parse_for_worker(
         Some(file) => parse(&Origin::File(file), &name, source, progress),
         None => Err("the browser sent no file to read; add it again".into()),
     };
-    let (failed, bytes) = match parsed {
+    let (read, bytes) = match parsed {
         Ok(batch) => (
-            None,
+            Ok((batch.summary.clone(), reason_counts(&batch))),
             Some(js_sys::Uint8Array::from(batch.encode().as_slice())),
         ),
-        Err(message) => (Some(message), None),
+        Err(message) => (Err(message), None),
     };
     let msg = FromWorker::Parsed {
         id,
         generation,
-        failed,
+        read,
         wasm_bytes: wasm_bytes(),
     };
     let data = encode(&msg, bytes.as_ref().map(|b| b.as_ref()));
@@ -186,6 +187,25 @@ fn read_file(
         }
     }
     Ok(())
+}
+
+/// How many of a batch's records were quarantined for each reason, most first.
+pub(crate) fn reason_counts(batch: &FileBatch) -> Vec<ReasonCount> {
+    let mut by_reason: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for q in batch.quarantine() {
+        let slot = by_reason.entry(&q.reason).or_insert((0, q.line));
+        slot.0 += 1;
+    }
+    let mut reasons: Vec<_> = by_reason
+        .into_iter()
+        .map(|(reason, (count, first_line))| ReasonCount {
+            reason: reason.to_string(),
+            count,
+            first_line,
+        })
+        .collect();
+    reasons.sort_by(|a, b| b.count.cmp(&a.count).then(a.first_line.cmp(&b.first_line)));
+    reasons
 }
 
 /// The size of this worker's WebAssembly memory.

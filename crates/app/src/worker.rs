@@ -1,16 +1,15 @@
 //! The worker side: reads files in chunks into stedi-core, builds zones, writes downloads.
 //! Runs in a dedicated web worker, never on the page's thread.
 
-use crate::protocol::{decode, encode, Download, FromWorker, ReasonCount, RunCharts, ToWorker};
+use crate::protocol::{decode, encode, Download, FromWorker, RunCharts, ToWorker};
 use crate::reader::{parse, wasm_bytes, Origin};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use stedi_core::audit::{write_run, Audit};
 use stedi_core::export::{write_quarantine, ZoneWriter};
-use stedi_core::ingest::{FileBatch, Landing, Source};
+use stedi_core::ingest::{FileBatch, InputSummary, Landing, Source};
 use stedi_core::pii::Salt;
 use stedi_core::preview::{Selection, ZoneTable};
 use stedi_core::{Policy, Zones};
@@ -25,7 +24,12 @@ struct Entry {
     id: u32,
     name: String,
     origin: Origin,
-    batch: Option<FileBatch>,
+    /// The summary of the file's batch, once read.
+    read: Option<InputSummary>,
+    /// A batch from a reader, as the bytes it came in, until the zones are built: kept
+    /// outside WebAssembly memory (which never shrinks) and then decoded straight into
+    /// landing columns sized for all the files.
+    waiting: Option<js_sys::Uint8Array>,
     /// Bumped at each reading, so a late answer from a reader about an older one is
     /// dropped.
     generation: u32,
@@ -59,9 +63,69 @@ struct State {
     entries: Vec<Entry>,
     /// Reader workers; none when the browser has one core (files are parsed here).
     readers: Vec<Reader>,
-    /// The merged landing zones; `None` when the files changed since.
-    landing: Option<Landing>,
+    /// The landing zones of the files read: each file's batch goes in as it arrives, and
+    /// is kept nowhere else (a gigabyte of files is held once, not twice).
+    landing: Landing,
+    /// The zones built; `None` when the files changed since.
     run: Option<Run>,
+}
+
+impl State {
+    /// The landing, when zones were built from it and the files have not changed since.
+    fn built(&self) -> Option<&Landing> {
+        self.run.as_ref().map(|_| &self.landing)
+    }
+
+    /// Takes a file's rows out of the landing, if it was read.
+    fn take_out(&mut self, id: u32) {
+        self.run = None;
+        let Some(entry) = self.entries.iter_mut().find(|e| e.id == id) else {
+            return;
+        };
+        let waiting = entry.waiting.take();
+        if let (Some(summary), None) = (entry.read.take(), waiting) {
+            if let Some(at) = self.landing.inputs.iter().position(|s| *s == summary) {
+                self.landing.remove(at);
+            }
+        }
+    }
+
+    /// Puts the batches waiting as bytes into the landing, in file-name order, after
+    /// sizing its columns for all of them. A batch that cannot be decoded fails its file.
+    fn admit(&mut self, scope: &DedicatedWorkerGlobalScope) {
+        let mut waiting: Vec<&mut Entry> = self
+            .entries
+            .iter_mut()
+            .filter(|e| e.waiting.is_some())
+            .collect();
+        if waiting.is_empty() {
+            return;
+        }
+        waiting.sort_by(|a, b| {
+            let key = |e: &Entry| e.read.as_ref().map(|s| (s.name.clone(), s.sha256.clone()));
+            key(a).cmp(&key(b))
+        });
+        self.landing
+            .reserve(waiting.iter().filter_map(|e| e.read.as_ref()));
+        for entry in waiting {
+            let Some(bytes) = entry.waiting.take() else {
+                continue;
+            };
+            match FileBatch::decode(&bytes.to_vec()) {
+                Ok(batch) => self.landing.add(&batch),
+                Err(message) => {
+                    entry.read = None;
+                    post(
+                        scope,
+                        &FromWorker::FileFailed {
+                            id: entry.id,
+                            message,
+                        },
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Starts listening for the page's messages.
@@ -167,7 +231,7 @@ fn from_reader(
         FromWorker::Parsed {
             id,
             generation,
-            failed,
+            read,
             wasm_bytes,
         } => {
             reader.busy = reader.busy.saturating_sub(1);
@@ -179,14 +243,25 @@ fn from_reader(
             else {
                 return;
             };
-            let batch = match (failed, received.bytes) {
-                (Some(message), _) => Err(message),
-                (None, Some(bytes)) => FileBatch::decode(&bytes.to_vec()),
-                (None, None) => Err("the reader sent no batch".into()),
-            };
-            match batch {
-                Ok(batch) => file_read(scope, entry, batch),
-                Err(message) => post(scope, &FromWorker::FileFailed { id, message }),
+            match (read, received.bytes) {
+                (Ok((summary, reasons)), Some(bytes)) => {
+                    post(
+                        scope,
+                        &FromWorker::FileRead {
+                            id,
+                            summary: summary.clone(),
+                            reasons,
+                        },
+                    );
+                    entry.read = Some(summary);
+                    entry.waiting = Some(bytes);
+                    state.run = None;
+                }
+                (Ok(_), None) => {
+                    let message = "the reader sent no batch: add the file again".into();
+                    post(scope, &FromWorker::FileFailed { id, message });
+                }
+                (Err(message), _) => post(scope, &FromWorker::FileFailed { id, message }),
             }
         }
         // Progress goes straight to the page.
@@ -232,7 +307,8 @@ fn handle(
                 id,
                 name,
                 origin: Origin::File(file),
-                batch: None,
+                read: None,
+                waiting: None,
                 generation: 0,
             });
             read_entry(scope, state, id, source);
@@ -255,20 +331,20 @@ fn handle(
                     id,
                     name,
                     origin: Origin::Bytes(f.bytes),
-                    batch: None,
+                    read: None,
+                    waiting: None,
                     generation: 0,
                 });
                 read_entry(scope, state, id, None);
             }
         }
         ToWorker::Remove { id } => {
+            state.take_out(id);
             state.entries.retain(|e| e.id != id);
-            state.landing = None;
-            state.run = None;
         }
         ToWorker::SetSource { id, source } => read_entry(scope, state, id, source),
         ToWorker::Run { policy, salt } => run(scope, state, policy, salt),
-        ToWorker::Review { list, query, page } => match &state.landing {
+        ToWorker::Review { list, query, page } => match state.built() {
             Some(landing) => {
                 let page = stedi_core::review::page(landing, list, &query, page);
                 reply(FromWorker::ReviewPage { list, query, page });
@@ -283,7 +359,7 @@ fn handle(
             Err(message) => reply(FromWorker::Failed { message }),
         },
         ToWorker::Customer { query, columns } => {
-            let (Some(landing), Some(run)) = (&state.landing, &state.run) else {
+            let (Some(landing), Some(run)) = (state.built(), &state.run) else {
                 return reply(FromWorker::Failed {
                     message: OUT_OF_DATE.into(),
                 });
@@ -343,13 +419,11 @@ fn read_entry(
     id: u32,
     source: Option<Source>,
 ) {
-    state.landing = None;
-    state.run = None;
+    state.take_out(id);
     let Some(entry) = state.entries.iter_mut().find(|e| e.id == id) else {
         return;
     };
     entry.generation += 1;
-    entry.batch = None;
     if let (Origin::File(file), Some(reader)) = (
         &entry.origin,
         state.readers.iter_mut().min_by_key(|r| r.busy),
@@ -370,40 +444,27 @@ fn read_entry(
     }
     let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
     match parse(&entry.origin, &entry.name, source, progress) {
-        Ok(batch) => file_read(scope, entry, batch),
+        Ok(batch) => file_read(scope, state, id, batch),
         Err(message) => post(scope, &FromWorker::FileFailed { id, message }),
     }
 }
 
-/// Keeps a file's batch and tells the page.
-fn file_read(scope: &DedicatedWorkerGlobalScope, entry: &mut Entry, batch: FileBatch) {
+/// Puts a file's batch into the landing and tells the page.
+fn file_read(scope: &DedicatedWorkerGlobalScope, state: &mut State, id: u32, batch: FileBatch) {
+    let Some(entry) = state.entries.iter_mut().find(|e| e.id == id) else {
+        return;
+    };
     post(
         scope,
         &FromWorker::FileRead {
-            id: entry.id,
+            id,
             summary: batch.summary.clone(),
-            reasons: reason_counts(&batch),
+            reasons: crate::reader::reason_counts(&batch),
         },
     );
-    entry.batch = Some(batch);
-}
-
-fn reason_counts(batch: &FileBatch) -> Vec<ReasonCount> {
-    let mut by_reason: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for q in batch.quarantine() {
-        let slot = by_reason.entry(&q.reason).or_insert((0, q.line));
-        slot.0 += 1;
-    }
-    let mut reasons: Vec<_> = by_reason
-        .into_iter()
-        .map(|(reason, (count, first_line))| ReasonCount {
-            reason: reason.to_string(),
-            count,
-            first_line,
-        })
-        .collect();
-    reasons.sort_by(|a, b| b.count.cmp(&a.count).then(a.first_line.cmp(&b.first_line)));
-    reasons
+    state.run = None;
+    state.landing.add(&batch);
+    entry.read = Some(batch.summary);
 }
 
 /// Checks an audit.json against the files loaded, as `stedi verify` does.
@@ -414,8 +475,7 @@ fn verify(
 ) -> Result<Vec<stedi_core::verify::Check>, String> {
     let file = file.ok_or("the browser sent no audit.json; add it again")?;
     let landing = state
-        .landing
-        .as_ref()
+        .built()
         .ok_or("load the input files the audit names, then the audit is checked")?;
     let sync = FileReaderSync::new()
         .map_err(|_| "this browser cannot read files in a worker".to_string())?;
@@ -466,9 +526,9 @@ fn run(
             Err(message) => return post(scope, &FromWorker::Failed { message }),
         },
     };
-    let landing = state.landing.get_or_insert_with(|| {
-        Landing::merge(state.entries.iter().filter_map(|e| e.batch.as_ref()))
-    });
+    state.admit(scope);
+    state.landing.settle();
+    let landing = &state.landing;
     let zones = Zones::build(landing, &policy);
     let audit = Audit::new(landing, &zones, &policy, salt_given);
     let millis = now() - started;
@@ -502,7 +562,7 @@ fn preview(
     selection: Selection,
     page: usize,
 ) -> Result<stedi_core::preview::Preview, String> {
-    let (Some(landing), Some(run)) = (&state.landing, &mut state.run) else {
+    let (landing, Some(run)) = (&state.landing, &mut state.run) else {
         return Err(OUT_OF_DATE.into());
     };
     let cached = run.selected.take();
@@ -572,7 +632,7 @@ impl Write for Parts {
 }
 
 fn download(state: &State, what: Download) -> Result<(String, web_sys::Blob), String> {
-    let (Some(landing), Some(run)) = (&state.landing, &state.run) else {
+    let (Some(landing), Some(run)) = (state.built(), &state.run) else {
         return Err("the zones are out of date: wait for the run to finish, then download".into());
     };
     let writer = ZoneWriter {

@@ -194,9 +194,10 @@ impl Zones {
             .map(idx)
             .collect();
 
-        // Trusted phone readings by time, keeping processing order within one millisecond.
+        // Trusted phone readings by time, keeping processing order within one millisecond
+        // (sorting by index too: a stable sort would need as much memory again).
         let mut by_time = accelerometer_trusted.clone();
-        by_time.sort_by_key(|i| acc.timestamp[*i as usize]);
+        by_time.sort_unstable_by_key(|i| (acc.timestamp[*i as usize], *i));
         let mut machine_learning_curated = Vec::new();
         for s in &step_trainer_trusted {
             let (time, serial) = (steps.time[*s as usize], steps.serial[*s as usize]);

@@ -5,7 +5,8 @@
 use super::{Accelerometer, Customer, FileBatch, InputSummary, Interner, Quarantined, StepTrainer};
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize, Deserialize)]
+/// The part of a batch written as JSON, as it is read back.
+#[derive(Deserialize)]
 struct Head {
     summary: InputSummary,
     strings: Vec<Box<str>>,
@@ -13,6 +14,31 @@ struct Head {
     quarantine: Vec<Quarantined>,
     readings: usize,
     steps: usize,
+}
+
+/// [`Head`] as written: borrowed from the batch, so that encoding a large customer file
+/// does not hold a second copy of its customers.
+#[derive(Serialize)]
+struct HeadOut<'a> {
+    summary: &'a InputSummary,
+    strings: &'a [Box<str>],
+    customers: &'a [Customer],
+    quarantine: &'a [Quarantined],
+    readings: usize,
+    steps: usize,
+}
+
+/// Counts the bytes written to it.
+struct Count(usize);
+
+impl std::io::Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A value that is written as its little-endian bytes.
@@ -68,20 +94,21 @@ impl Cursor<'_> {
 impl FileBatch {
     /// The batch as bytes; [`FileBatch::decode`] gives it back.
     pub fn encode(&self) -> Vec<u8> {
-        let head = Head {
-            summary: self.summary.clone(),
-            strings: self.strings.strings.clone(),
-            customers: self.customers.clone(),
-            quarantine: self.quarantine.clone(),
+        let head = HeadOut {
+            summary: &self.summary,
+            strings: &self.strings.strings,
+            customers: &self.customers,
+            quarantine: &self.quarantine,
             readings: self.accelerometer.len(),
             steps: self.step_trainer.len(),
         };
-        let json = serde_json::to_vec(&head).expect("batches are plain data");
-        let mut out = Vec::with_capacity(
-            json.len() + 8 + head.readings * (4 + 8 * 4) + head.steps * (8 + 4 + 8),
-        );
-        (json.len() as u64).put(&mut out);
-        out.extend_from_slice(&json);
+        // Measured first, so the bytes are written once into a buffer of their size.
+        let mut json = Count(0);
+        serde_json::to_writer(&mut json, &head).expect("batches are plain data");
+        let mut out =
+            Vec::with_capacity(8 + json.0 + head.readings * (4 + 8 * 4) + head.steps * (8 + 4 + 8));
+        (json.0 as u64).put(&mut out);
+        serde_json::to_writer(&mut out, &head).expect("batches are plain data");
         let a = &self.accelerometer;
         put(&mut out, &a.user);
         put(&mut out, &a.timestamp);

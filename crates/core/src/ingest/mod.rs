@@ -925,6 +925,64 @@ pub struct Landing {
     pub inputs: Vec<InputSummary>,
     /// Every quarantined record, in processing order.
     pub quarantine: Vec<Quarantined>,
+    /// The rows each input holds, in the order of `inputs`.
+    spans: Vec<Span>,
+    /// Files were added out of order or removed since the strings were numbered as
+    /// merging the files afresh numbers them; see [`Landing::settle`].
+    unsettled: bool,
+}
+
+/// The rows one input holds in each landing column.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    customers: usize,
+    readings: usize,
+    steps: usize,
+    quarantine: usize,
+}
+
+impl Span {
+    fn of(batch: &FileBatch) -> Span {
+        Span {
+            customers: batch.customers.len(),
+            readings: batch.accelerometer.user.len(),
+            steps: batch.step_trainer.time.len(),
+            quarantine: batch.quarantine.len(),
+        }
+    }
+
+    /// The rows a file's summary counts: its accepted records are its source's.
+    fn counted(input: &InputSummary) -> Span {
+        let accepted = input.accepted as usize;
+        let of = |source: Source| match input.source == Some(source) {
+            true => accepted,
+            false => 0,
+        };
+        Span {
+            customers: of(Source::Customer),
+            readings: of(Source::Accelerometer),
+            steps: of(Source::StepTrainer),
+            quarantine: input.quarantined as usize,
+        }
+    }
+
+    fn plus(self, other: &Span) -> Span {
+        Span {
+            customers: self.customers + other.customers,
+            readings: self.readings + other.readings,
+            steps: self.steps + other.steps,
+            quarantine: self.quarantine + other.quarantine,
+        }
+    }
+}
+
+/// Puts `items` into `v` at `at`: appended when `at` is the end, as it nearly always is.
+fn put<T>(v: &mut Vec<T>, at: usize, items: impl Iterator<Item = T>) {
+    if at == v.len() {
+        v.extend(items);
+    } else {
+        v.splice(at..at, items);
+    }
 }
 
 impl Landing {
@@ -943,54 +1001,144 @@ impl Landing {
         });
         let mut landing = Landing::default();
         // Every column sized once: no growth copies, and no spare capacity kept.
-        let total = |rows: fn(&FileBatch) -> usize| batches.iter().map(|b| rows(b)).sum::<usize>();
-        landing
-            .customers
-            .reserve_exact(total(|b| b.customers.len()));
-        let rows = total(|b| b.accelerometer.timestamp.len());
-        let a = &mut landing.accelerometer;
-        a.user.reserve_exact(rows);
-        a.timestamp.reserve_exact(rows);
-        a.x.reserve_exact(rows);
-        a.y.reserve_exact(rows);
-        a.z.reserve_exact(rows);
-        let rows = total(|b| b.step_trainer.time.len());
-        let s = &mut landing.step_trainer;
-        s.time.reserve_exact(rows);
-        s.serial.reserve_exact(rows);
-        s.distance.reserve_exact(rows);
-        landing
-            .quarantine
-            .reserve_exact(total(|b| b.quarantine.len()));
+        landing.reserve(batches.iter().map(|b| &b.summary));
         for batch in batches {
-            let remap: Vec<u32> = batch
-                .strings
-                .strings
-                .iter()
-                .map(|s| landing.strings.intern(s))
-                .collect();
-            landing
-                .customers
-                .extend(batch.customers.iter().map(|c| Customer {
-                    email: remap[c.email as usize],
-                    serial: remap[c.serial as usize],
-                    ..c.clone()
-                }));
-            let (a, from) = (&mut landing.accelerometer, &batch.accelerometer);
-            a.user.extend(from.user.iter().map(|u| remap[*u as usize]));
-            a.timestamp.extend_from_slice(&from.timestamp);
-            a.x.extend_from_slice(&from.x);
-            a.y.extend_from_slice(&from.y);
-            a.z.extend_from_slice(&from.z);
-            let (s, from) = (&mut landing.step_trainer, &batch.step_trainer);
-            s.time.extend_from_slice(&from.time);
-            s.serial
-                .extend(from.serial.iter().map(|u| remap[*u as usize]));
-            s.distance.extend_from_slice(&from.distance);
-            landing.quarantine.extend_from_slice(&batch.quarantine);
-            landing.inputs.push(batch.summary.clone());
+            landing.insert(landing.inputs.len(), batch);
         }
         landing
+    }
+
+    /// Adds one file's batch where its name puts it, so that the landing is the one
+    /// [`Landing::merge`] gives for all the files (once [`Landing::settle`]d). The browser
+    /// adds each batch as it arrives and keeps no other copy of it.
+    pub fn add(&mut self, batch: &FileBatch) {
+        fn key(s: &InputSummary) -> (&str, &str) {
+            (&s.name, &s.sha256)
+        }
+        let new = key(&batch.summary);
+        let at = self.inputs.partition_point(|s| key(s) <= new);
+        if at < self.inputs.len() {
+            self.unsettled = true;
+        }
+        self.insert(at, batch);
+    }
+
+    /// Makes room for the rows of files about to be added, as their summaries count them,
+    /// so that adding them copies no column and leaves no spare room.
+    pub fn reserve<'a>(&mut self, inputs: impl IntoIterator<Item = &'a InputSummary>) {
+        let rows = inputs.into_iter().fold(Span::default(), |rows, input| {
+            rows.plus(&Span::counted(input))
+        });
+        self.customers.reserve_exact(rows.customers);
+        let a = &mut self.accelerometer;
+        a.user.reserve_exact(rows.readings);
+        a.timestamp.reserve_exact(rows.readings);
+        a.x.reserve_exact(rows.readings);
+        a.y.reserve_exact(rows.readings);
+        a.z.reserve_exact(rows.readings);
+        let s = &mut self.step_trainer;
+        s.time.reserve_exact(rows.steps);
+        s.serial.reserve_exact(rows.steps);
+        s.distance.reserve_exact(rows.steps);
+        self.quarantine.reserve_exact(rows.quarantine);
+    }
+
+    /// Takes the input at `index` (in the order of `inputs`) and all its rows out.
+    pub fn remove(&mut self, index: usize) -> InputSummary {
+        let from = self.spans[..index].iter().fold(Span::default(), Span::plus);
+        let span = self.spans.remove(index);
+        let rows = |at: usize, n: usize| at..at + n;
+        self.customers.drain(rows(from.customers, span.customers));
+        let (a, r) = (&mut self.accelerometer, rows(from.readings, span.readings));
+        a.user.drain(r.clone());
+        a.timestamp.drain(r.clone());
+        a.x.drain(r.clone());
+        a.y.drain(r.clone());
+        a.z.drain(r);
+        let (s, r) = (&mut self.step_trainer, rows(from.steps, span.steps));
+        s.time.drain(r.clone());
+        s.serial.drain(r.clone());
+        s.distance.drain(r);
+        self.quarantine
+            .drain(rows(from.quarantine, span.quarantine));
+        // Its strings may be used by no other input.
+        self.unsettled = true;
+        self.inputs.remove(index)
+    }
+
+    /// Numbers the strings as merging the inputs afresh would (in the order the inputs
+    /// first use them), dropping those no input uses any more. Zones are built from a
+    /// settled landing: some outputs follow the strings' order.
+    pub fn settle(&mut self) {
+        if !self.unsettled {
+            return;
+        }
+        let old = std::mem::take(&mut self.strings);
+        let mut remap = vec![u32::MAX; old.len()];
+        let mut strings = Interner::default();
+        let mut renumber = |id: &mut u32| {
+            let new = &mut remap[*id as usize];
+            if *new == u32::MAX {
+                *new = strings.intern(old.get(*id));
+            }
+            *id = *new;
+        };
+        // A file holds one source's records, so walking its rows meets its strings in
+        // the order reading it did.
+        let mut at = Span::default();
+        for span in &self.spans {
+            for c in &mut self.customers[at.customers..at.customers + span.customers] {
+                renumber(&mut c.email);
+                renumber(&mut c.serial);
+            }
+            self.accelerometer.user[at.readings..at.readings + span.readings]
+                .iter_mut()
+                .for_each(&mut renumber);
+            self.step_trainer.serial[at.steps..at.steps + span.steps]
+                .iter_mut()
+                .for_each(&mut renumber);
+            at = at.plus(span);
+        }
+        self.strings = strings;
+        self.unsettled = false;
+    }
+
+    /// Puts a batch's rows in as input `at`.
+    fn insert(&mut self, at: usize, batch: &FileBatch) {
+        let from = self.spans[..at].iter().fold(Span::default(), Span::plus);
+        let remap: Vec<u32> = batch
+            .strings
+            .strings
+            .iter()
+            .map(|s| self.strings.intern(s))
+            .collect();
+        let id = |u: &u32| remap[*u as usize];
+        put(
+            &mut self.customers,
+            from.customers,
+            batch.customers.iter().map(|c| Customer {
+                email: id(&c.email),
+                serial: id(&c.serial),
+                ..c.clone()
+            }),
+        );
+        let (a, b, r) = (&mut self.accelerometer, &batch.accelerometer, from.readings);
+        put(&mut a.user, r, b.user.iter().map(id));
+        put(&mut a.timestamp, r, b.timestamp.iter().copied());
+        put(&mut a.x, r, b.x.iter().copied());
+        put(&mut a.y, r, b.y.iter().copied());
+        put(&mut a.z, r, b.z.iter().copied());
+        let (s, b, r) = (&mut self.step_trainer, &batch.step_trainer, from.steps);
+        put(&mut s.time, r, b.time.iter().copied());
+        put(&mut s.serial, r, b.serial.iter().map(id));
+        put(&mut s.distance, r, b.distance.iter().copied());
+        put(
+            &mut self.quarantine,
+            from.quarantine,
+            batch.quarantine.iter().cloned(),
+        );
+        self.inputs.insert(at, batch.summary.clone());
+        self.spans.insert(at, Span::of(batch));
     }
 }
 
@@ -1312,5 +1460,85 @@ mod tests {
         assert_eq!(one.step_trainer.time, vec![1, 2]);
         assert_eq!(two.step_trainer.time, vec![1, 2]);
         assert_eq!(one.strings.get(one.step_trainer.serial[0]), "x");
+    }
+
+    /// Everything a landing holds, strings by their ids, as text to compare.
+    fn landing_text(l: &Landing) -> String {
+        let strings: Vec<&str> = (0..l.strings.len() as u32)
+            .map(|i| l.strings.get(i))
+            .collect();
+        format!(
+            "{strings:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            l.customers, l.accelerometer, l.step_trainer, l.inputs, l.quarantine, l.spans
+        )
+    }
+
+    /// A small file of one source whose records use people `who`, with a bad line.
+    fn small_file(source: u8, who: &[u8], bad: bool) -> String {
+        let mut lines: Vec<String> = who
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match source % 3 {
+                0 => format!(
+                    r#"{{"customerName":"N","email":"p{p}@x","phone":"1","birthDay":"1900-01-01","serialNumber":"s{}","registrationDate":{i},"lastUpdateDate":2,"shareWithResearchAsOfDate":3}}"#,
+                    p % 3
+                ),
+                1 => format!(r#"{{"user":"p{p}@x","timestamp":{i},"x":0.5,"y":{p},"z":1}}"#),
+                _ => format!(
+                    r#"{{"sensorReadingTime":{i},"serialNumber":"s{p}","distanceFromObject":{p}}}"#
+                ),
+            })
+            .collect();
+        if bad {
+            lines.insert(lines.len() / 2, "{not json".into());
+        }
+        lines.join("\n")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn files_added_in_any_order_and_removed_give_the_merged_landing(
+            files in proptest::collection::vec(
+                (0u8..3, 0u8..3, proptest::collection::vec(0u8..6, 0..5), proptest::bool::ANY),
+                1..7,
+            ),
+            order in proptest::collection::vec(proptest::num::usize::ANY, 7),
+            removed in proptest::collection::vec(proptest::bool::ANY, 7),
+        ) {
+            // Names from a small set, so that some tie and their hashes decide.
+            let batches: Vec<FileBatch> = files
+                .iter()
+                .map(|(name, source, who, bad)| {
+                    read_bytes(&format!("f{name}.json"), None, small_file(*source, who, *bad).as_bytes())
+                })
+                .collect();
+            for batch in &batches {
+                proptest::prop_assert_eq!(Span::counted(&batch.summary), Span::of(batch));
+            }
+            let mut arrival: Vec<usize> = (0..batches.len()).collect();
+            for (i, o) in order.iter().enumerate().take(batches.len()) {
+                arrival.swap(i, o % batches.len());
+            }
+            let mut landing = Landing::default();
+            for i in &arrival {
+                landing.add(&batches[*i]);
+            }
+            // Take some out again, then put one of them back.
+            let mut kept: Vec<&FileBatch> = batches.iter().collect();
+            for (i, batch) in batches.iter().enumerate() {
+                if removed[i] {
+                    let at = landing.inputs.iter().position(|s| *s == batch.summary).unwrap();
+                    landing.remove(at);
+                    let at = kept.iter().position(|b| b.summary == batch.summary).unwrap();
+                    kept.remove(at);
+                }
+            }
+            if let Some(back) = batches.iter().enumerate().find(|(i, _)| removed[*i]) {
+                landing.add(back.1);
+                kept.push(back.1);
+            }
+            landing.settle();
+            proptest::prop_assert_eq!(landing_text(&landing), landing_text(&Landing::merge(kept)));
+        }
     }
 }
