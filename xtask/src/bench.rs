@@ -78,6 +78,8 @@ struct Run {
     own_ms: Option<f64>,
     /// Until the results were on screen (the app; the rest of its time is the download).
     shown_ms: Option<f64>,
+    /// Parsed batches held as bytes outside WebAssembly memory until the run (the app).
+    held_bytes: Option<u64>,
 }
 
 /// One side of a comparison: its runs (the first is the warm-up), or why it stopped.
@@ -636,6 +638,7 @@ fn browser_run(result: &Value) -> Result<Run> {
             .zip(line_ms("runMs"))
             .map(|(read, run)| read + run),
         shown_ms: result["shown_ms"].as_f64(),
+        held_bytes: line_ms("batchBytes").map(|b| b as u64),
     })
 }
 
@@ -702,6 +705,7 @@ impl Process {
             cpu_ms: Some(self.cpu_ms),
             own_ms,
             shown_ms: None,
+            held_bytes: None,
         }
     }
 }
@@ -820,7 +824,9 @@ fn render(
            typed first; the clock runs from handing the files to the file input until the \
            machine_learning_curated CSV download starts (through Playwright: waiting for the \
            results, clicking the download button). Its memory is the `data-wasm-bytes` the \
-           page shows after the run. DuckDB-wasm: its harness's own clock (from the `File`s \
+           page shows after the run: the WebAssembly memory of its worker and of its reader \
+           workers (which only grows, so it is the peak); the batches that wait as bytes in \
+           JavaScript memory until the run are listed under the table. DuckDB-wasm: its harness's own clock (from the `File`s \
            to the CSV bytes, DuckDB already started) and the size of its WebAssembly memory \
            after the run.\n\
          - Ratios are DuckDB's median over stedi's: above 1, stedi is faster. Memory is the \
@@ -1036,6 +1042,16 @@ fn details(name: &str, side: &Side, pair: &Pair) -> String {
         let _ = write!(
             out,
             "; results on screen after median {shown:.0} ms, the rest is the download"
+        );
+    }
+    if let Some(held) = side
+        .measured()
+        .and_then(|runs| runs.iter().filter_map(|r| r.held_bytes).max())
+    {
+        let _ = write!(
+            out,
+            "; besides its WebAssembly memory, the parsed batches waited for the run as {:.0} MB of bytes in JavaScript memory (then freed)",
+            held as f64 / MB
         );
     }
     if name == "app" && side.error.is_none() && side.runs.iter().all(|r| r.memory_bytes.is_none()) {

@@ -373,6 +373,7 @@ impl Ctx {
                 millis,
                 charts,
                 wasm_bytes,
+                batch_bytes,
                 readers,
             } => {
                 state.update(|s| {
@@ -382,6 +383,7 @@ impl Ctx {
                         millis,
                         charts: *charts,
                         wasm_bytes,
+                        batch_bytes,
                         readers,
                     });
                 });

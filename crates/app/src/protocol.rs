@@ -180,6 +180,9 @@ pub enum FromWorker {
         /// The WebAssembly memory of the worker and its readers, in bytes (it only grows,
         /// so this is its peak).
         wasm_bytes: u64,
+        /// The batches that waited as bytes outside WebAssembly memory for this run, in
+        /// bytes (they are decoded into the landing, then freed).
+        batch_bytes: u64,
         /// Reader workers that parse files in parallel (0: parsed by the worker itself).
         readers: u32,
     },

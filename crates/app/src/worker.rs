@@ -526,6 +526,12 @@ fn run(
             Err(message) => return post(scope, &FromWorker::Failed { message }),
         },
     };
+    let batch_bytes = state
+        .entries
+        .iter()
+        .filter_map(|e| e.waiting.as_ref())
+        .map(|b| u64::from(b.length()))
+        .sum();
     state.admit(scope);
     state.landing.settle();
     let landing = &state.landing;
@@ -550,6 +556,7 @@ fn run(
             millis,
             charts: Box::new(charts),
             wasm_bytes: wasm_bytes() + state.readers.iter().map(|r| r.wasm_bytes).sum::<u64>(),
+            batch_bytes,
             readers: state.readers.len() as u32,
         },
     );

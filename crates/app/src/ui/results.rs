@@ -36,7 +36,12 @@ fn RunView(result: RunResult) -> impl IntoView {
     let enforce = audit.policy.knobs.consent_time == ConsentTime::Enforce;
     view! {
         <Featured rows=rows(Zone::MachineLearningCurated) />
-        <Throughput millis=result.millis wasm_bytes=result.wasm_bytes readers=result.readers />
+        <Throughput
+            millis=result.millis
+            wasm_bytes=result.wasm_bytes
+            batch_bytes=result.batch_bytes
+            readers=result.readers
+        />
         <h3>"The pipeline"</h3>
         <div class="pipeline" data-testid="pipeline">
             <Lane
@@ -119,7 +124,7 @@ fn format_buttons(zone: Zone) -> impl IntoView {
 
 /// How fast the files were read and the zones built, and the memory it took.
 #[component]
-fn Throughput(millis: f64, wasm_bytes: u64, readers: u32) -> impl IntoView {
+fn Throughput(millis: f64, wasm_bytes: u64, batch_bytes: u64, readers: u32) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let (bytes, records) = ctx.state.with_untracked(AppState::read_totals);
     let read_ms = ctx.state.with_untracked(|s| s.load.millis);
@@ -143,6 +148,7 @@ fn Throughput(millis: f64, wasm_bytes: u64, readers: u32) -> impl IntoView {
             data-read-ms=read_ms.map(|ms| format!("{ms:.1}")).unwrap_or_default()
             data-run-ms=format!("{millis:.1}")
             data-wasm-bytes=wasm_bytes.to_string()
+            data-batch-bytes=batch_bytes.to_string()
             data-readers=readers.to_string()
         >
             {read}
@@ -155,6 +161,13 @@ fn Throughput(millis: f64, wasm_bytes: u64, readers: u32) -> impl IntoView {
                 millis,
                 human_bytes(wasm_bytes)
             )}
+            {(batch_bytes > 0)
+                .then(|| {
+                    format!(
+                        " Parsed files waited for the run as {} of bytes outside it.",
+                        human_bytes(batch_bytes),
+                    )
+                })}
         </p>
     }
 }
