@@ -992,8 +992,7 @@ impl Landing {
         Landing::merge(&batches)
     }
 
-    /// Like [`Landing::from_batches`], keeping the batches (the browser re-merges them when
-    /// a file is added or removed).
+    /// Like [`Landing::from_batches`], leaving the batches to the caller.
     pub fn merge<'a>(batches: impl IntoIterator<Item = &'a FileBatch>) -> Landing {
         let mut batches: Vec<&FileBatch> = batches.into_iter().collect();
         batches.sort_by(|a, b| {
