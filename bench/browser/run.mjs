@@ -20,13 +20,13 @@
 // ../duckdb-wasm/bench.js).
 
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startServer } from '../duckdb-wasm/serve.mjs';
+import { CHROMIUM_ARGS, landingFiles, serveSite } from './site.mjs';
 
 const ZONES = [
     'customer_landing',
@@ -55,52 +55,6 @@ if (!args.dist || !args.data) {
 const runs = Number(args.runs);
 // W100 moves about a gigabyte through the page: no Playwright step may time out first.
 const TIMEOUT_MS = 30 * 60_000;
-
-const MIME = {
-    '.html': 'text/html; charset=utf-8',
-    '.js': 'text/javascript; charset=utf-8',
-    '.css': 'text/css; charset=utf-8',
-    '.wasm': 'application/wasm',
-    '.svg': 'image/svg+xml',
-    '.json': 'application/json',
-    '.webmanifest': 'application/manifest+json',
-};
-
-/** Serves a built site from its root on 127.0.0.1; resolves to { server, url }. */
-function serveSite(dir) {
-    const root = resolve(dir);
-    const server = createServer(async (req, res) => {
-        let path = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://127.0.0.1').pathname)));
-        if (path !== root && !path.startsWith(root + sep)) {
-            res.writeHead(403).end();
-            return;
-        }
-        try {
-            if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
-            const body = await readFile(path);
-            res.writeHead(200, {
-                'content-type': MIME[extname(path)] ?? 'application/octet-stream',
-                'cache-control': 'no-store',
-            });
-            res.end(body);
-        } catch {
-            res.writeHead(404).end('not found');
-        }
-    });
-    return new Promise((ok, fail) => {
-        server.once('error', fail);
-        server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${server.address().port}/` }));
-    });
-}
-
-/** The landing files both sides read: what the DuckDB-wasm harness accepts, sorted. */
-async function landingFiles(dir) {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries
-        .filter((e) => e.isFile() && /\.(json|jsonl|ndjson)$/i.test(e.name))
-        .map((e) => join(e.parentPath ?? e.path, e.name))
-        .sort();
-}
 
 /** Opens a fresh page, runs `body` on it and closes it; page errors fail the run. */
 async function withPage(context, body) {
@@ -211,16 +165,7 @@ const context = await chromium.launchPersistentContext(profile, {
     executablePath: args.chromium,
     headless: true,
     acceptDownloads: true,
-    args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
 });
 try {
     const sides = [

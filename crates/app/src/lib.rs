@@ -20,7 +20,7 @@ use state::{AppState, FileStatus};
 use stedi_core::ingest::Source;
 use stedi_core::preview::Selection;
 use stedi_core::review::ReviewList;
-use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::prelude::{Closure, JsValue};
 use wasm_bindgen::JsCast;
 
 /// Demo files take ids from here up, clear of the ids of files the user adds.
@@ -100,6 +100,7 @@ impl Ctx {
 
     /// Forgets a file.
     pub fn remove(&self, id: u32) {
+        self.apply_waiting();
         self.state.update(|s| s.files.retain(|f| f.id != id));
         self.handles.update_value(|h| h.retain(|(i, _)| *i != id));
         self.send(&ToWorker::Remove { id }, None);
@@ -108,6 +109,8 @@ impl Ctx {
 
     /// Reads a file again as another source (`None`: detect).
     pub fn set_source(&self, id: u32, source: Option<Source>) {
+        // An older reading's answer must not land after the file is being read again.
+        self.apply_waiting();
         self.load_starts();
         self.state.update(|s| {
             if let Some(f) = s.file_mut(id) {
@@ -200,10 +203,8 @@ impl Ctx {
     /// Stops whatever the worker is doing. Files not yet read are dropped; files read are
     /// read again by the fresh worker (demo files must be generated again).
     pub fn cancel(&self) {
-        // What the stopped worker said last no longer applies.
-        self.inbox.update_value(|inbox| {
-            inbox.take(now());
-        });
+        // Files whose reading was told but not yet applied count as read.
+        self.apply_waiting();
         let restarted = self.bridge.with_value(|b| b.as_ref().map(Bridge::restart));
         if let Some(Err(message)) = restarted {
             self.state.update(|s| s.notice = Some(message));
@@ -287,40 +288,42 @@ impl Ctx {
             .flatten();
         let Some(when) = when else { return };
         let ctx = *self;
-        let apply = Closure::once_into_js(move || {
-            let messages = ctx
-                .inbox
-                .try_update_value(|inbox| inbox.take(now()))
-                .unwrap_or_default();
-            for received in messages {
-                ctx.on_message(received);
-            }
-        });
+        let apply = move || Closure::once_into_js(move || ctx.apply_waiting());
         let Some(window) = web_sys::window() else {
             return;
         };
-        // A hidden page gets no frames: a timer then, so the work still finishes.
-        let visible = window
-            .document()
-            .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Visible);
-        let scheduled = match when {
-            inbox::Apply::NextFrame if visible => window
-                .request_animation_frame(apply.unchecked_ref())
-                .map(drop),
-            inbox::Apply::NextFrame => window
-                .set_timeout_with_callback(apply.unchecked_ref())
-                .map(drop),
-            inbox::Apply::After(ms) => window
+        let after = |ms: f64, f: JsValue| {
+            window
                 .set_timeout_with_callback_and_timeout_and_arguments_0(
-                    apply.unchecked_ref(),
+                    f.unchecked_ref(),
                     ms.ceil() as i32,
                 )
-                .map(drop),
+                .map(drop)
+        };
+        let scheduled = match when {
+            // A page hidden before its frame comes gets no frame: the timer then applies
+            // the messages (applying twice finds nothing the second time).
+            inbox::Apply::NextFrame => window
+                .request_animation_frame(apply().unchecked_ref())
+                .map(drop)
+                .and_then(|()| after(inbox::PROGRESS_EVERY, apply())),
+            inbox::Apply::After(ms) => after(ms, apply()),
         };
         if scheduled.is_err() {
             self.state.update(|s| {
                 s.notice = Some("the page could not schedule its updates; reload it".into())
             });
+        }
+    }
+
+    /// Applies the worker's messages that wait, in the order they came.
+    fn apply_waiting(&self) {
+        let messages = self
+            .inbox
+            .try_update_value(|inbox| inbox.take(now()))
+            .unwrap_or_default();
+        for received in messages {
+            self.on_message(received);
         }
     }
 
