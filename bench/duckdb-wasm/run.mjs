@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../browser/site.mjs';
 import { startServer } from './serve.mjs';
 
 const { values: args } = parseArgs({
@@ -44,16 +45,7 @@ const profile = await mkdtemp(join(tmpdir(), 'duckdb-wasm-bench-'));
 const context = await chromium.launchPersistentContext(profile, {
     executablePath: args.chromium,
     headless: true,
-    args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
 });
 try {
     const page = context.pages()[0] ?? (await context.newPage());
