@@ -621,7 +621,7 @@ fn browser(
 
 fn browser_run(result: &Value) -> Result<Run> {
     // The app's throughput line gives its data-* attributes as strings.
-    let line_ms = |key: &str| {
+    let line_number = |key: &str| {
         result["throughput"][key]
             .as_str()
             .and_then(|v| v.parse::<f64>().ok())
@@ -634,11 +634,11 @@ fn browser_run(result: &Value) -> Result<Run> {
         counts: counts(&result["counts"])?,
         ml_sha256: result["ml_sha256"].as_str().map(String::from),
         cpu_ms: None,
-        own_ms: line_ms("readMs")
-            .zip(line_ms("runMs"))
+        own_ms: line_number("readMs")
+            .zip(line_number("runMs"))
             .map(|(read, run)| read + run),
         shown_ms: result["shown_ms"].as_f64(),
-        held_bytes: line_ms("batchBytes").map(|b| b as u64),
+        held_bytes: line_number("batchBytes").map(|b| b as u64),
     })
 }
 

@@ -36,7 +36,7 @@ pub struct Ctx {
     handles: StoredValue<Vec<(u32, web_sys::File)>, LocalStorage>,
     /// An audit.json to check against the files.
     audit: StoredValue<Option<web_sys::File>, LocalStorage>,
-    /// The worker's messages not yet applied: they are applied together once per frame.
+    /// The worker's messages not yet applied: applied in groups (see [`Ctx::receive`]).
     inbox: StoredValue<inbox::Inbox, LocalStorage>,
 }
 

@@ -101,10 +101,12 @@ impl State {
         if waiting.is_empty() {
             return;
         }
-        waiting.sort_by(|a, b| {
-            let key = |e: &Entry| e.read.as_ref().map(|s| (s.name.clone(), s.sha256.clone()));
-            key(a).cmp(&key(b))
-        });
+        fn key(e: &Entry) -> Option<(&str, &str)> {
+            e.read
+                .as_ref()
+                .map(|s| (s.name.as_str(), s.sha256.as_str()))
+        }
+        waiting.sort_by(|a, b| key(a).cmp(&key(b)));
         self.landing
             .reserve(waiting.iter().filter_map(|e| e.read.as_ref()));
         for entry in waiting {
