@@ -6,6 +6,7 @@ use crate::state::{human_bytes, thousands, FileStatus, LoadedFile};
 use crate::Ctx;
 use leptos::html;
 use leptos::prelude::*;
+use std::collections::BTreeMap;
 use stedi_core::ingest::Source;
 use wasm_bindgen::JsCast;
 
@@ -140,13 +141,30 @@ fn Progress() -> impl IntoView {
 }
 
 /// The files loaded, with their counts, source and problems.
+///
+/// A file's row is made once and its cells change in place: a row made again puts a new
+/// `<select>` in the page, and the browser's form-filling code then looks at every form
+/// control of the page again (with a hundred files being read, that took a quarter of the
+/// page's time).
 #[component]
 fn FileList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    // A memo: other changes of state (the progress of the run, say) leave the list alone.
-    let files = Memo::new(move |_| ctx.state.with(|s| s.files.clone()));
+    // Memos: other changes of state (the progress of the run, say) leave the list alone,
+    // and a row is told of a change only when what it shows changed.
+    let ids = Memo::new(move |_| {
+        ctx.state
+            .with(|s| s.files.iter().map(|f| f.id).collect::<Vec<_>>())
+    });
+    let rows = Memo::new(move |_| {
+        ctx.state.with(|s| {
+            s.files
+                .iter()
+                .map(|f| (f.id, RowView::of(f)))
+                .collect::<BTreeMap<_, _>>()
+        })
+    });
     view! {
-        <Show when=move || files.with(|f| !f.is_empty())>
+        <Show when=move || ids.with(|f| !f.is_empty())>
             <table class="files" data-testid="files">
                 <caption class="visually-hidden">"Loaded files"</caption>
                 <thead>
@@ -160,8 +178,11 @@ fn FileList() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || files.get() key=row_key let:file>
-                        <FileRow file=file />
+                    <For each=move || ids.get() key=|id| *id let:id>
+                        <FileRow
+                            id=id
+                            view=Memo::new(move |_| rows.with(|r| r.get(&id).cloned()))
+                        />
                     </For>
                 </tbody>
             </table>
@@ -169,84 +190,107 @@ fn FileList() -> impl IntoView {
     }
 }
 
-/// What a file's row shows, without formatting it: a row is drawn again only when this
-/// changes (a hundred files used to be formatted on each of their progress messages).
-fn row_key(file: &LoadedFile) -> (u32, Option<Source>, u8, u64) {
-    match &file.status {
-        FileStatus::Reading(done) => (file.id, file.chosen, 0, *done),
-        FileStatus::Read { .. } => (file.id, file.chosen, 1, 0),
-        FileStatus::Failed(_) => (file.id, file.chosen, 2, 0),
+/// What a file's row shows.
+#[derive(Clone, PartialEq)]
+struct RowView {
+    name: String,
+    size: String,
+    /// The select's value: "auto" or a source.
+    chosen: &'static str,
+    /// The label of the select's "auto" option.
+    auto_label: String,
+    accepted: String,
+    quarantined: String,
+    problems: Vec<String>,
+}
+
+impl RowView {
+    fn of(file: &LoadedFile) -> Self {
+        let (detected, accepted, quarantined) = match &file.status {
+            FileStatus::Read { summary, .. } => (
+                summary.source,
+                thousands(summary.accepted),
+                thousands(summary.quarantined),
+            ),
+            FileStatus::Reading(done) => (
+                None,
+                format!("{}%", done * 100 / file.size.max(1)),
+                String::new(),
+            ),
+            FileStatus::Failed(_) => (None, "-".into(), "-".into()),
+        };
+        let auto_label = match (&file.status, detected) {
+            (FileStatus::Read { .. }, Some(s)) if file.chosen.is_none() => {
+                format!("{} (detected)", s.as_str())
+            }
+            (FileStatus::Read { .. }, None) if file.chosen.is_none() => {
+                "unknown: choose one".to_string()
+            }
+            _ => "detect from keys".to_string(),
+        };
+        let problems = match &file.status {
+            FileStatus::Read { summary, reasons } => {
+                let mut lines: Vec<String> = summary.problems.clone();
+                lines.extend(reasons.iter().map(|r| {
+                    format!(
+                        "{} record(s): {} (first at line {})",
+                        thousands(r.count),
+                        r.reason,
+                        r.first_line
+                    )
+                }));
+                lines
+            }
+            FileStatus::Failed(message) => vec![message.clone()],
+            FileStatus::Reading(_) => Vec::new(),
+        };
+        RowView {
+            name: file.name.clone(),
+            size: human_bytes(file.size),
+            chosen: file.chosen.map_or("auto", Source::as_str),
+            auto_label,
+            accepted,
+            quarantined,
+            problems,
+        }
     }
 }
 
-fn source_value(source: Option<Source>) -> &'static str {
-    source.map_or("auto", Source::as_str)
-}
-
 #[component]
-fn FileRow(file: LoadedFile) -> impl IntoView {
+fn FileRow(id: u32, view: Memo<Option<RowView>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let id = file.id;
-    let (detected, accepted, quarantined) = match &file.status {
-        FileStatus::Read { summary, .. } => (
-            summary.source,
-            thousands(summary.accepted),
-            thousands(summary.quarantined),
-        ),
-        FileStatus::Reading(done) => (
-            None,
-            format!("{}%", done * 100 / file.size.max(1)),
-            String::new(),
-        ),
-        FileStatus::Failed(_) => (None, "-".into(), "-".into()),
+    let cell = move |f: fn(&RowView) -> String| {
+        move || view.with(|v| v.as_ref().map(f).unwrap_or_default())
     };
-    let auto_label = match (&file.status, detected) {
-        (FileStatus::Read { .. }, Some(s)) if file.chosen.is_none() => {
-            format!("{} (detected)", s.as_str())
-        }
-        (FileStatus::Read { .. }, None) if file.chosen.is_none() => {
-            "unknown: choose one".to_string()
-        }
-        _ => "detect from keys".to_string(),
-    };
-    let chosen = source_value(file.chosen);
-    let problems = match &file.status {
-        FileStatus::Read { summary, reasons } => {
-            let mut lines: Vec<String> = summary.problems.clone();
-            lines.extend(reasons.iter().map(|r| {
-                format!(
-                    "{} record(s): {} (first at line {})",
-                    thousands(r.count),
-                    r.reason,
-                    r.first_line
-                )
-            }));
-            lines
-        }
-        FileStatus::Failed(message) => vec![message.clone()],
-        FileStatus::Reading(_) => Vec::new(),
-    };
-    let name = file.name.clone();
-    let has_problems = !problems.is_empty();
+    // A memo: the select is touched only when the choice changes (setting it, even to the
+    // same value, sets the browser's form-filling code going again).
+    let chosen = Memo::new(move |_| view.with(|v| v.as_ref().map_or("auto", |v| v.chosen)));
+    // The name never changes for an id.
+    let name = view.with_untracked(|v| v.as_ref().map(|v| v.name.clone()).unwrap_or_default());
+    let problems =
+        move || view.with(|v| v.as_ref().map(|v| v.problems.clone()).unwrap_or_default());
     view! {
         <tr data-testid="file-row" data-name=name.clone()>
             <th scope="row" class="name">{name.clone()}</th>
-            <td>{human_bytes(file.size)}</td>
+            <td>{cell(|v| v.size.clone())}</td>
             <td>
                 <select
                     aria-label=format!("Source of {name}")
                     data-testid="source-select"
+                    prop:value=move || chosen.get()
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
                         ctx.set_source(id, v.parse::<Source>().ok());
                     }
                 >
-                    <option value="auto" selected=chosen == "auto">{auto_label}</option>
+                    <option value="auto" selected=move || chosen.get() == "auto">
+                        {cell(|v| v.auto_label.clone())}
+                    </option>
                     {Source::ALL
                         .into_iter()
                         .map(|s| {
                             view! {
-                                <option value=s.as_str() selected=chosen == s.as_str()>
+                                <option value=s.as_str() selected=move || chosen.get() == s.as_str()>
                                     {s.as_str()}
                                 </option>
                             }
@@ -254,8 +298,8 @@ fn FileRow(file: LoadedFile) -> impl IntoView {
                         .collect_view()}
                 </select>
             </td>
-            <td class="num" data-testid="accepted">{accepted}</td>
-            <td class="num" data-testid="quarantined">{quarantined}</td>
+            <td class="num" data-testid="accepted">{cell(|v| v.accepted.clone())}</td>
+            <td class="num" data-testid="quarantined">{cell(|v| v.quarantined.clone())}</td>
             <td>
                 <button
                     class="link"
@@ -266,17 +310,20 @@ fn FileRow(file: LoadedFile) -> impl IntoView {
                 </button>
             </td>
         </tr>
-        {has_problems
-            .then(|| {
-                view! {
-                    <tr class="problems">
-                        <td colspan="6">
-                            <ul data-testid="file-problems">
-                                {problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
-                            </ul>
-                        </td>
-                    </tr>
-                }
-            })}
+        {move || {
+            let problems = problems();
+            (!problems.is_empty())
+                .then(|| {
+                    view! {
+                        <tr class="problems">
+                            <td colspan="6">
+                                <ul data-testid="file-problems">
+                                    {problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                                </ul>
+                            </td>
+                        </tr>
+                    }
+                })
+        }}
     }
 }
