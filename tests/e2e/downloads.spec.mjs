@@ -1,7 +1,8 @@
 // 2. The machine_learning_curated download, in each format, with a salt typed into the
-//    page, is byte-identical to `stedi run` with the same policy and salt.
+//    page, is byte-identical to `stedi run` with the same policy and salt; so is the audit,
+//    for files hashed by the browser whole and for a file too large for that.
 import { test, expect } from "@playwright/test";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { filesUnder, generated, loadFiles, open, stediRun } from "./helpers.mjs";
 
@@ -26,5 +27,33 @@ test("machine_learning_curated downloads equal stedi run's files", async ({ page
     expect(got.length).toBe(expected.length);
     expect(got.equals(expected)).toBe(true);
   }
+  // The audit too (it describes the zones as JSON Lines, the page's default): its inputs'
+  // SHA-256 are the browser's own.
+  const expected = readFileSync(join(stediRun(["--salt", SALT, "--format", "jsonl"], inputs), "audit.json"));
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-audit").click()]);
+  expect(download.suggestedFilename()).toBe("audit.json");
+  expect(readFileSync(await download.path(), "utf8")).toBe(expected.toString("utf8"));
+  expect(errors).toEqual([]);
+});
+
+test("a file too large to hash in one piece is read in chunks, with the same audit", async ({ page }) => {
+  test.setTimeout(180_000);
+  // Over the 64 MiB up to which the browser hashes a file whole: the accelerometer files
+  // of a generated set, one after the other, repeated.
+  const dir = generated();
+  const readings = filesUnder(join(dir, "accelerometer"))
+    .map((f) => readFileSync(f, "utf8").trimEnd())
+    .join("\n");
+  const big = join(dir, "accelerometer-large.json");
+  writeFileSync(big, Array(12).fill(readings).join("\n") + "\n");
+  expect(statSync(big).size).toBeGreaterThan(64 * 1024 * 1024);
+  const inputs = [...filesUnder(join(dir, "customer")), big, ...filesUnder(join(dir, "step_trainer"))];
+  const errors = await open(page);
+  await page.getByTestId("salt").fill(SALT);
+  await page.getByTestId("salt").press("Enter");
+  await loadFiles(page, inputs);
+  const expected = readFileSync(join(stediRun(["--salt", SALT, "--format", "jsonl"], inputs), "audit.json"), "utf8");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-audit").click()]);
+  expect(readFileSync(await download.path(), "utf8")).toBe(expected);
   expect(errors).toEqual([]);
 });

@@ -3,8 +3,10 @@
 //! reading code only, so each reader compiles and warms up fast.
 
 use crate::protocol::{decode, encode, FromWorker, ReasonCount, ToWorker};
-use std::collections::BTreeMap;
-use stedi_core::ingest::{FileBatch, FileReader, Source};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+use stedi_core::ingest::{FileBatch, FileReader, HashedElsewhere, Source};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
@@ -18,11 +20,24 @@ pub(crate) enum Origin {
     Bytes(Vec<u8>),
 }
 
+/// A file to parse, as the worker sent it.
+struct Job {
+    id: u32,
+    generation: u32,
+    name: String,
+    source: Option<Source>,
+    file: Option<web_sys::Blob>,
+}
+
 /// Starts listening for files to parse, then tells the worker it is ready.
 pub fn start() {
     console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let handler_scope = scope.clone();
+    // Files are parsed one after the other, in the order sent: a file's hash is awaited,
+    // and the next file must not start meanwhile.
+    let jobs: Rc<RefCell<VecDeque<Job>>> = Rc::default();
+    let draining = Rc::new(Cell::new(false));
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let scope = &handler_scope;
         match decode::<ToWorker>(&ev.data()) {
@@ -32,7 +47,29 @@ pub fn start() {
                     generation,
                     name,
                     source,
-                } => parse_for_worker(scope, id, generation, name, source, received.file),
+                } => {
+                    jobs.borrow_mut().push_back(Job {
+                        id,
+                        generation,
+                        name,
+                        source,
+                        file: received.file,
+                    });
+                    if !draining.replace(true) {
+                        let (scope, jobs, draining) =
+                            (scope.clone(), jobs.clone(), draining.clone());
+                        wasm_bindgen_futures::spawn_local(async move {
+                            loop {
+                                let job = jobs.borrow_mut().pop_front();
+                                match job {
+                                    Some(job) => parse_for_worker(&scope, job).await,
+                                    None => break,
+                                }
+                            }
+                            draining.set(false);
+                        });
+                    }
+                }
                 _ => post(
                     scope,
                     &FromWorker::Failed {
@@ -120,17 +157,17 @@ pub(crate) fn parse(
 }
 
 /// Parses a file and sends its batch, as bytes moved, not copied.
-fn parse_for_worker(
-    scope: &DedicatedWorkerGlobalScope,
-    id: u32,
-    generation: u32,
-    name: String,
-    source: Option<Source>,
-    file: Option<web_sys::Blob>,
-) {
+async fn parse_for_worker(scope: &DedicatedWorkerGlobalScope, job: Job) {
+    let Job {
+        id,
+        generation,
+        name,
+        source,
+        file,
+    } = job;
     let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
     let parsed = match file.and_then(|b| b.dyn_into::<web_sys::File>().ok()) {
-        Some(file) => parse(&Origin::File(file), &name, source, progress),
+        Some(file) => parse_file(&file, &name, source, progress).await,
         None => Err("the browser sent no file to read; add it again".into()),
     };
     let (read, bytes) = match parsed {
@@ -156,6 +193,73 @@ fn parse_for_worker(
     }
 }
 
+/// Files up to this size are read in one piece, for the browser's own SHA-256 (which
+/// takes a whole buffer); larger ones are read a chunk at a time and hashed here.
+const WHOLE: f64 = 64.0 * 1024.0 * 1024.0;
+
+/// A file's batch. Up to [`WHOLE`] bytes, the browser hashes the file (in native code,
+/// on a thread of its own, several times faster than SHA-256 in WebAssembly) while its
+/// records are read here.
+async fn parse_file(
+    file: &web_sys::File,
+    name: &str,
+    source: Option<Source>,
+    progress: impl Fn(u64),
+) -> Result<FileBatch, String> {
+    let subtle = subtle_crypto().filter(|_| file.size() <= WHOLE);
+    let Some(subtle) = subtle else {
+        return parse(&Origin::File(file.clone()), name, source, progress);
+    };
+    let sync = FileReaderSync::new()
+        .map_err(|_| "this browser cannot read files in a worker".to_string())?;
+    let buffer = sync
+        .read_as_array_buffer(file)
+        .map_err(|_| cannot_read(file))?;
+    let digest = subtle.digest_with_str_and_buffer_source("SHA-256", &buffer);
+    let mut reader = HashedElsewhere::new(name, source);
+    let size = buffer.byte_length();
+    let mut chunk = Vec::new();
+    let mut at = 0;
+    while at < size {
+        let len = (CHUNK as u32).min(size - at);
+        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, at, len);
+        chunk.resize(len as usize, 0);
+        view.copy_to(&mut chunk);
+        reader.feed(&chunk);
+        at += len;
+        if at < size {
+            progress(u64::from(at));
+        }
+    }
+    let sha256 = match digest {
+        Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|hash| <[u8; 32]>::try_from(js_sys::Uint8Array::new(&hash).to_vec()).ok()),
+        Err(_) => None,
+    };
+    match sha256 {
+        Some(sha256) => Ok(reader.finish(sha256)),
+        // The browser could not hash it after all: read it again, hashing here.
+        None => parse(&Origin::File(file.clone()), name, source, |_| {}),
+    }
+}
+
+/// The browser's SHA-256, where the page may use it (a secure context: https or localhost).
+fn subtle_crypto() -> Option<web_sys::SubtleCrypto> {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let crypto = scope.crypto().ok()?;
+    let subtle = js_sys::Reflect::get(&crypto, &"subtle".into()).ok()?;
+    subtle.dyn_into().ok()
+}
+
+fn cannot_read(file: &web_sys::File) -> String {
+    format!(
+        "the browser could not read {} (was it moved, changed or deleted?); add it again",
+        file.name()
+    )
+}
+
 fn read_file(
     file: &web_sys::File,
     reader: &mut FileReader,
@@ -168,12 +272,7 @@ fn read_file(
     let mut chunk = Vec::new();
     while at < size {
         let end = (at + CHUNK).min(size);
-        let cannot = |_| {
-            format!(
-                "the browser could not read {} (was it moved, changed or deleted?); add it again",
-                file.name()
-            )
-        };
+        let cannot = |_| cannot_read(file);
         let blob = file.slice_with_f64_and_f64(at, end).map_err(cannot)?;
         let buffer = sync.read_as_array_buffer(&blob).map_err(cannot)?;
         let view = js_sys::Uint8Array::new(&buffer);
