@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startServer } from '../duckdb-wasm/serve.mjs';
-import { CHROMIUM_ARGS, landingFiles, serveSite } from './site.mjs';
+import { CHROMIUM_ARGS, landingFiles, resultsShown, serveSite } from './site.mjs';
 
 const ZONES = [
     'customer_landing',
@@ -82,21 +82,7 @@ async function runApp(context, url, files) {
         let t1;
         const t0 = performance.now();
         await page.getByTestId('file-input').setInputFiles(files);
-        // Featured visible and progress hidden, checked on every animation frame in the
-        // page: Playwright's own locator waits poll every 500 ms after the first few
-        // hundred, which would round the time up by as much.
-        await page.waitForFunction(
-            () => {
-                const visible = (el) => {
-                    const box = el.getBoundingClientRect();
-                    return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
-                };
-                const all = (id) => [...document.querySelectorAll(`[data-testid=${id}]`)];
-                return all('featured').some(visible) && !all('progress').some(visible);
-            },
-            null,
-            { polling: 'raf' },
-        );
+        await resultsShown(page);
         const shown = performance.now();
         const started = page.waitForEvent('download').then((download) => {
             t1 = performance.now();

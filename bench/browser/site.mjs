@@ -63,3 +63,31 @@ export async function landingFiles(dir) {
         .sort();
 }
 
+
+/**
+ * Resolves when the app's results are on screen (its featured dataset visible, no
+ * progress bar left). Checked whenever the page changes, from a MutationObserver: a
+ * check on every animation frame would make the page draw a frame each time, taking the
+ * cores the app's readers need, and Playwright's own waits poll every 500 ms at last.
+ */
+export function resultsShown(page) {
+    return page.evaluate(
+        () =>
+            new Promise((resolve) => {
+                const visible = (el) => {
+                    const box = el.getBoundingClientRect();
+                    return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+                };
+                const all = (id) => [...document.querySelectorAll(`[data-testid=${id}]`)];
+                const shown = () => all('featured').some(visible) && !all('progress').some(visible);
+                if (shown()) return resolve();
+                const watch = new MutationObserver(() => {
+                    if (shown()) {
+                        watch.disconnect();
+                        resolve();
+                    }
+                });
+                watch.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+            }),
+    );
+}

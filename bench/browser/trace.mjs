@@ -12,7 +12,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, landingFiles, serveSite } from './site.mjs';
+import { CHROMIUM_ARGS, landingFiles, resultsShown, serveSite } from './site.mjs';
 
 const { values: args } = parseArgs({
     options: {
@@ -41,15 +41,7 @@ try {
     });
     const t0 = performance.now();
     await page.getByTestId('file-input').setInputFiles(files);
-    await page.waitForFunction(
-        () => {
-            const shown = (el) => el.getBoundingClientRect().width > 0;
-            const all = (id) => [...document.querySelectorAll(`[data-testid=${id}]`)];
-            return all('featured').some(shown) && !all('progress').some(shown);
-        },
-        null,
-        { polling: 'raf', timeout: 30 * 60_000 },
-    );
+    await resultsShown(page);
     const shownMs = performance.now() - t0;
     const trace = await browser.stopTracing();
     if (args.out) await writeFile(args.out, trace);
