@@ -26,7 +26,19 @@ struct Job {
     generation: u32,
     name: String,
     source: Option<Source>,
-    file: Option<web_sys::Blob>,
+    file: Option<web_sys::File>,
+    /// The file's bytes, asked for while the file before it is parsed.
+    bytes: Option<js_sys::Promise>,
+}
+
+impl Job {
+    /// Asks the browser for the file's bytes now, if it will be read in one piece: they
+    /// come while the reader parses the file before, instead of after.
+    fn prefetch(&mut self) {
+        if let Some(file) = self.file.as_ref().filter(|f| browser_hash(f).is_some()) {
+            self.bytes.get_or_insert_with(|| file.array_buffer());
+        }
+    }
 }
 
 /// Starts listening for files to parse, then tells the worker it is ready.
@@ -53,7 +65,8 @@ pub fn start() {
                         generation,
                         name,
                         source,
-                        file: received.file,
+                        file: received.file.and_then(|b| b.dyn_into().ok()),
+                        bytes: None,
                     });
                     if !draining.replace(true) {
                         let (scope, jobs, draining) =
@@ -61,10 +74,11 @@ pub fn start() {
                         wasm_bindgen_futures::spawn_local(async move {
                             loop {
                                 let job = jobs.borrow_mut().pop_front();
-                                match job {
-                                    Some(job) => parse_for_worker(&scope, job).await,
-                                    None => break,
+                                let Some(job) = job else { break };
+                                if let Some(next) = jobs.borrow_mut().front_mut() {
+                                    next.prefetch();
                                 }
+                                parse_for_worker(&scope, job).await;
                             }
                             draining.set(false);
                         });
@@ -164,10 +178,11 @@ async fn parse_for_worker(scope: &DedicatedWorkerGlobalScope, job: Job) {
         name,
         source,
         file,
+        bytes,
     } = job;
     let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
-    let parsed = match file.and_then(|b| b.dyn_into::<web_sys::File>().ok()) {
-        Some(file) => parse_file(&file, &name, source, progress).await,
+    let parsed = match file {
+        Some(file) => parse_file(&file, bytes, &name, source, progress).await,
         None => Err("the browser sent no file to read; add it again".into()),
     };
     let (read, bytes) = match parsed {
@@ -202,19 +217,24 @@ const WHOLE: f64 = 64.0 * 1024.0 * 1024.0;
 /// records are read here.
 async fn parse_file(
     file: &web_sys::File,
+    bytes: Option<js_sys::Promise>,
     name: &str,
     source: Option<Source>,
     progress: impl Fn(u64),
 ) -> Result<FileBatch, String> {
-    let subtle = subtle_crypto().filter(|_| file.size() <= WHOLE);
-    let Some(subtle) = subtle else {
+    let Some(subtle) = browser_hash(file) else {
         return parse(&Origin::File(file.clone()), name, source, progress);
     };
-    let sync = FileReaderSync::new()
-        .map_err(|_| "this browser cannot read files in a worker".to_string())?;
-    let buffer = sync
-        .read_as_array_buffer(file)
-        .map_err(|_| cannot_read(file))?;
+    let buffer: js_sys::ArrayBuffer = match bytes {
+        Some(bytes) => wasm_bindgen_futures::JsFuture::from(bytes)
+            .await
+            .map_err(|_| cannot_read(file))?
+            .unchecked_into(),
+        None => FileReaderSync::new()
+            .map_err(|_| "this browser cannot read files in a worker".to_string())?
+            .read_as_array_buffer(file)
+            .map_err(|_| cannot_read(file))?,
+    };
     let digest = subtle.digest_with_str_and_buffer_source("SHA-256", &buffer);
     let mut reader = HashedElsewhere::new(name, source);
     let size = buffer.byte_length();
@@ -245,8 +265,12 @@ async fn parse_file(
     }
 }
 
-/// The browser's SHA-256, where the page may use it (a secure context: https or localhost).
-fn subtle_crypto() -> Option<web_sys::SubtleCrypto> {
+/// The browser's SHA-256, for a file read in one piece, where the page may use it (a
+/// secure context: https or localhost).
+fn browser_hash(file: &web_sys::File) -> Option<web_sys::SubtleCrypto> {
+    if file.size() > WHOLE {
+        return None;
+    }
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let crypto = scope.crypto().ok()?;
     let subtle = js_sys::Reflect::get(&crypto, &"subtle".into()).ok()?;
