@@ -93,17 +93,28 @@ impl std::str::FromStr for Source {
 pub struct Interner {
     ids: FxHashMap<Box<str>, u32>,
     strings: Vec<Box<str>>,
+    /// The id last given: a file's readings come a user or a device at a time, so the
+    /// string is usually the one before, told by comparing instead of hashing.
+    last: Option<u32>,
 }
 
 impl Interner {
     /// The id of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(id) = self.ids.get(s) {
-            return *id;
+        if let Some(last) = self.last.filter(|id| *self.strings[*id as usize] == *s) {
+            return last;
         }
-        let id = u32::try_from(self.strings.len()).expect("fewer than 4 billion distinct strings");
-        self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
+        let id = match self.ids.get(s) {
+            Some(id) => *id,
+            None => {
+                let id = u32::try_from(self.strings.len())
+                    .expect("fewer than 4 billion distinct strings");
+                self.strings.push(s.into());
+                self.ids.insert(s.into(), id);
+                id
+            }
+        };
+        self.last = Some(id);
         id
     }
 
@@ -394,13 +405,15 @@ impl Collector {
             };
             return self.quarantine(line, raw, reason);
         }
+        // Keys of other sources' fields count as unknown in this one's records.
+        let others = record.present() & !Field::bits(source);
+        if others == 0 && record.unknown_keys.is_empty() {
+            return;
+        }
         let mut keys: Vec<&str> = record.unknown_keys.iter().map(|k| &**k).collect();
-        let known = Field::of(source);
         keys.extend(
-            Source::ALL
-                .iter()
-                .flat_map(|s| Field::of(*s))
-                .filter(|f| record.has(**f) && !known.contains(f))
+            Field::all()
+                .filter(|f| others & (1 << *f as usize) != 0)
                 .map(|f| f.name()),
         );
         if keys.len() > 1 {

@@ -83,8 +83,33 @@ impl Field {
             .map(|(f, _)| *f)
     }
 
+    /// Every field, in their numbering.
+    pub(super) fn all() -> impl Iterator<Item = Field> {
+        FIELDS.iter().map(|(f, _)| *f)
+    }
+
+    /// [`Field::of`] as bits, as [`RawRecord::present`] gives them.
+    pub(super) fn bits(source: Source) -> u32 {
+        const fn bits(fields: &[Field]) -> u32 {
+            let (mut bits, mut i) = (0, 0);
+            while i < fields.len() {
+                bits |= 1 << fields[i] as usize;
+                i += 1;
+            }
+            bits
+        }
+        const CUSTOMER: u32 = bits(Field::of(Source::Customer));
+        const ACCELEROMETER: u32 = bits(Field::of(Source::Accelerometer));
+        const STEP_TRAINER: u32 = bits(Field::of(Source::StepTrainer));
+        match source {
+            Source::Customer => CUSTOMER,
+            Source::Accelerometer => ACCELEROMETER,
+            Source::StepTrainer => STEP_TRAINER,
+        }
+    }
+
     /// The fields a source reads, for telling a record's keys apart from unknown ones.
-    pub fn of(source: Source) -> &'static [Field] {
+    pub const fn of(source: Source) -> &'static [Field] {
         use Field::*;
         match source {
             Source::Customer => &[
@@ -204,6 +229,14 @@ impl<'a> RawRecord<'a> {
     /// Whether the record carries this key (even as null).
     pub fn has(&self, field: Field) -> bool {
         self.values[field as usize].is_some()
+    }
+
+    /// The fields the record has, one bit each (bit `field as usize`).
+    pub(super) fn present(&self) -> u32 {
+        self.values
+            .iter()
+            .enumerate()
+            .fold(0, |bits, (i, v)| bits | (u32::from(v.is_some()) << i))
     }
 
     /// The source whose identifying keys the record has, if any.
