@@ -92,9 +92,7 @@ impl<'a> Scanner<'a> {
     /// control character (serde_json decodes the one and refuses the other).
     fn string(&mut self) -> Option<&'a str> {
         let start = self.at;
-        let len = self.bytes[start..]
-            .iter()
-            .position(|b| matches!(b, b'"' | b'\\' | 0..=0x1f))?;
+        let len = string_len(&self.bytes[start..])?;
         self.at = start + len;
         self.expect(b'"')?;
         // Quotes are ASCII, so both ends are character boundaries of the UTF-8 text.
@@ -180,6 +178,33 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// Bytes up to the first quote, backslash or control character (`None` if there is
+/// none), looked for eight bytes at a time: most of a record's bytes are in its strings.
+fn string_len(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    // A byte's high bit set where it is zero: exact for the first such byte, which is all
+    // that is looked at (a borrow can only mark bytes after it).
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().ok()?);
+        // Quote, backslash, or below 0x20 (bytes from 0x80 up never pass for these).
+        let found = zero(x ^ (ONES * u64::from(b'"')))
+            | zero(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGHS);
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let rest = words.remainder();
+    rest.iter()
+        .position(|b| matches!(b, b'"' | b'\\' | 0..=0x1f))
+        .map(|i| at + i)
+}
+
 /// Powers of ten exact as `f64`, up to the most fraction digits read here.
 const POW10: [f64; DECIMAL_DIGITS + 1] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -252,7 +277,8 @@ mod tests {
             Just("\"X\"".to_string()),
             Just("\"timestamp\"".to_string()),
             Just("\"k\"".to_string()),
-            "\"[a-z\\\\\"\\t é]{0,4}\"",
+            // Long enough for whole words of eight bytes, with what ends or escapes a string.
+            "\"[a-z\\\\\"\\t\u{1f}\u{7f} é€]{0,20}\"",
             "-?[0-9]{1,20}(\\.[0-9]{0,17})?([eE][+-]?[0-9]{1,3})?",
             Just("null".to_string()),
             Just("true".to_string()),
@@ -267,6 +293,14 @@ mod tests {
             pieces in prop::collection::vec(piece(), 0..14)
         ) {
             same_as_full(&pieces.concat());
+        }
+
+        #[test]
+        fn strings_end_where_a_byte_by_byte_search_ends_them(
+            bytes in prop::collection::vec(prop_oneof![any::<u8>(), Just(b'a'), Just(0x80u8)], 0..40)
+        ) {
+            let naive = bytes.iter().position(|b| matches!(b, b'"' | b'\\' | 0..=0x1f));
+            prop_assert_eq!(string_len(&bytes), naive);
         }
 
         #[test]
