@@ -144,39 +144,45 @@ pub(super) fn jsonl(
 /// here directly; their general algorithms took a fifth of a run's time. `None` for others.
 fn short_decimal(v: f64, out: &mut [u8]) -> Option<&[u8]> {
     // Below 1e9 the gap between floats is far below 0.001: one decimal form can read back.
-    if v.is_nan() || v.abs() >= 1e9 {
+    let a = v.abs();
+    if v.is_nan() || a >= 1e9 {
         return None;
     }
     // Truncating `|v| * scale + 0.5` rounds: a value that is some k / scale is far closer
-    // to k than the half-way points, so no k is missed.
-    let (places, scaled) = [1.0, 1e1, 1e2, 1e3]
-        .into_iter()
-        .enumerate()
-        .map(|(places, scale)| (places, (v.abs() * scale + 0.5) as u64, scale))
-        .find(|(_, k, scale)| *k as f64 / scale == v.abs())
-        .map(|(places, k, _)| (places, k))?;
-    // The digits of `scaled`, last first, at least one before the point.
-    let (mut digits, mut len, mut rest) = ([0u8; 20], 0, scaled);
-    while len <= places || rest > 0 {
-        digits[len] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        len += 1;
-    }
-    let mut at = 0;
-    let mut put = |b: u8| {
-        out[at] = b;
-        at += 1;
+    // to k than the half-way points, so no k is missed. The fewest places that read back.
+    let (places, scaled) = if (a as u64) as f64 == a {
+        (0, a as u64)
+    } else {
+        [1e1, 1e2, 1e3]
+            .into_iter()
+            .enumerate()
+            .map(|(i, scale)| (i + 1, (a * scale + 0.5) as u64, scale))
+            .find(|(_, k, scale)| *k as f64 / scale == a)
+            .map(|(places, k, _)| (places, k))?
     };
+    const POW: [u64; 4] = [1, 10, 100, 1000];
+    let (int, frac) = (scaled / POW[places], scaled % POW[places]);
+    let mut at = 0;
     if v.is_sign_negative() {
-        put(b'-');
+        out[0] = b'-';
+        at = 1;
     }
-    digits[places..len].iter().rev().for_each(|d| put(*d));
-    put(b'.');
-    match places {
-        0 => put(b'0'),
-        _ => digits[..places].iter().rev().for_each(|d| put(*d)),
+    // The integer part's digits, then the fraction's, zero-padded to `places` (".0" for
+    // an integer, as ryu writes it).
+    let int_len = int.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let mut rest = int;
+    for d in out[at..at + int_len].iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
-    Some(&out[..at])
+    at += int_len;
+    out[at] = b'.';
+    let (mut rest, places) = (frac, places.max(1));
+    for d in out[at + 1..at + 1 + places].iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    Some(&out[..at + 1 + places])
 }
 
 #[cfg(test)]
