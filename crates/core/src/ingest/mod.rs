@@ -1255,6 +1255,17 @@ mod tests {
     }
 
     #[test]
+    fn the_interner_gives_a_string_its_id_whatever_came_before() {
+        let mut strings = Interner::default();
+        let ids: Vec<u32> = ["a", "a", "b", "a", "b", "b", "c"]
+            .iter()
+            .map(|s| strings.intern(s))
+            .collect();
+        assert_eq!(ids, [0, 0, 1, 0, 1, 1, 2]);
+        assert_eq!((strings.get(1), strings.lookup("c"), strings.len()), ("b", Some(2), 3));
+    }
+
+    #[test]
     fn unknown_keys_are_counted() {
         let b = read_bytes(
             "f",
