@@ -8,11 +8,11 @@ use std::io::Write;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use stedi_core::audit::{write_run, Audit};
-use stedi_core::export::{write_quarantine, ZoneWriter};
+use stedi_core::export::{write_quarantine, Format, ZoneWriter};
 use stedi_core::ingest::{FileBatch, InputSummary, Landing, Source};
 use stedi_core::pii::Salt;
 use stedi_core::preview::{Selection, ZoneTable};
-use stedi_core::{Policy, Zones};
+use stedi_core::{Policy, Zone, Zones};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
@@ -56,7 +56,17 @@ struct Run {
     zones: Zones,
     /// The last preview's rows and notes, so paging does not sort or search again.
     selected: Option<(Selection, Vec<u32>, Vec<String>)>,
+    /// The featured download, made as soon as the zones are built (see [`FEATURED`]).
+    ready: Option<(String, web_sys::Blob)>,
 }
+
+/// The download most asked for, machine_learning_curated as CSV, is made right after a run
+/// (while the page draws the results) when it has at most [`READY_ROWS`] rows, so that
+/// the click finds it ready.
+const FEATURED: Download = Download::Zone(Zone::MachineLearningCurated, Format::Csv);
+
+/// About 50 MB of CSV: larger, the file is made when asked for, not held in case.
+const READY_ROWS: usize = 500_000;
 
 #[derive(Default)]
 struct State {
@@ -404,12 +414,14 @@ fn handle(
                 Err(message) => FromWorker::Failed { message },
             })
         }
-        ToWorker::Download(what) => match download(state, what) {
-            Ok((name, blob)) => {
-                post_with(scope, &FromWorker::File { name }, Some(&blob));
+        ToWorker::Download(what) => {
+            match ready(state, what).map_or_else(|| download(state, what), Ok) {
+                Ok((name, blob)) => {
+                    post_with(scope, &FromWorker::File { name }, Some(&blob));
+                }
+                Err(message) => reply(FromWorker::Failed { message }),
             }
-            Err(message) => reply(FromWorker::Failed { message }),
-        },
+        }
     }
 }
 
@@ -550,6 +562,7 @@ fn run(
         salt_given,
         zones,
         selected: None,
+        ready: None,
     });
     post(
         scope,
@@ -562,6 +575,16 @@ fn run(
             readers: state.readers.len() as u32,
         },
     );
+    let small = state
+        .run
+        .as_ref()
+        .is_some_and(|r| r.zones.rows(&state.landing, Zone::MachineLearningCurated) <= READY_ROWS);
+    if small {
+        let ready = download(state, FEATURED).ok();
+        if let Some(run) = &mut state.run {
+            run.ready = ready;
+        }
+    }
 }
 
 const OUT_OF_DATE: &str = "the zones are being built again: try once they are ready";
@@ -638,6 +661,13 @@ impl Write for Parts {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The download made right after the run, if it is the one asked for.
+fn ready(state: &State, what: Download) -> Option<(String, web_sys::Blob)> {
+    (what == FEATURED)
+        .then(|| state.run.as_ref()?.ready.clone())
+        .flatten()
 }
 
 fn download(state: &State, what: Download) -> Result<(String, web_sys::Blob), String> {
