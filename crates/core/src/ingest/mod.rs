@@ -1262,7 +1262,10 @@ mod tests {
             .map(|s| strings.intern(s))
             .collect();
         assert_eq!(ids, [0, 0, 1, 0, 1, 1, 2]);
-        assert_eq!((strings.get(1), strings.lookup("c"), strings.len()), ("b", Some(2), 3));
+        assert_eq!(
+            (strings.get(1), strings.lookup("c"), strings.len()),
+            ("b", Some(2), 3)
+        );
     }
 
     #[test]
