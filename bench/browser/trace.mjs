@@ -2,12 +2,18 @@
 // handing the files to the page until its results are on screen, summed per thread.
 //
 //   node trace.mjs --dist DIR --data DIR [--salt TEXT] [--chromium PATH] [--out FILE]
+//                  [--download] [--profile]
 //
-// Prints one JSON line: {"shown_ms": ..., "threads": [{"name", "busy_ms", "top"}...]},
-// busiest first. A thread's busy time is the sum of its top-level tasks; a reader blocked
-// reading a file counts as busy. "top" is the thread's largest kinds of trace event
-// (nested ones included, so they overlap). --out keeps the whole trace for Chrome's
-// performance panel.
+// Prints one JSON line: {"shown_ms": ..., "threads": [{"name", "busy_ms", "cpu_ms",
+// "top"}...]}, busiest first. A thread's busy time is the sum of its top-level tasks; a
+// reader blocked reading a file counts as busy, but not in cpu_ms (the thread's own CPU
+// time in those tasks). "top" is the thread's largest kinds of trace event (nested ones
+// included, so they overlap). --download also clicks the machine_learning_curated CSV
+// download once the results are shown and traces until it starts ("download_ms").
+// --profile samples the JavaScript and WebAssembly functions each thread ran (V8's
+// profiler, which slows them somewhat) and adds each thread's busiest ones ("functions":
+// name and sampled ms; native calls such as reading a file count in the function of the
+// app's glue that made them). --out keeps the whole trace for Chrome's performance panel.
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -21,10 +27,14 @@ const { values: args } = parseArgs({
         salt: { type: 'string', default: 'bench' },
         chromium: { type: 'string', default: '/usr/bin/chromium' },
         out: { type: 'string' },
+        download: { type: 'boolean', default: false },
+        profile: { type: 'boolean', default: false },
     },
 });
 if (!args.dist || !args.data) {
-    console.error('usage: node trace.mjs --dist DIR --data DIR [--salt TEXT] [--chromium PATH] [--out FILE]');
+    console.error(
+        'usage: node trace.mjs --dist DIR --data DIR [--salt TEXT] [--chromium PATH] [--out FILE] [--download] [--profile]',
+    );
     process.exit(2);
 }
 
@@ -37,21 +47,39 @@ try {
     await page.getByTestId('salt').fill(args.salt);
     await page.getByTestId('salt').press('Enter');
     await browser.startTracing(page, {
-        categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'blink', 'v8.execute'],
+        categories: [
+            'devtools.timeline',
+            'disabled-by-default-devtools.timeline',
+            'toplevel',
+            'blink',
+            'v8.execute',
+            ...(args.profile ? ['disabled-by-default-v8.cpu_profiler'] : []),
+        ],
     });
     const t0 = performance.now();
     await page.getByTestId('file-input').setInputFiles(files);
     await resultsShown(page);
     const shownMs = performance.now() - t0;
+    let downloadMs;
+    if (args.download) {
+        await Promise.all([
+            page.waitForEvent('download'),
+            page.getByTestId('download-machine_learning_curated-csv').first().click(),
+        ]);
+        downloadMs = performance.now() - t0;
+    }
     const trace = await browser.stopTracing();
     if (args.out) await writeFile(args.out, trace);
-    console.log(JSON.stringify({ shown_ms: Math.round(shownMs), threads: threads(JSON.parse(trace)) }));
+    const ms = (t) => (t === undefined ? undefined : Math.round(t));
+    console.log(
+        JSON.stringify({ shown_ms: ms(shownMs), download_ms: ms(downloadMs), threads: threads(JSON.parse(trace)) }),
+    );
 } finally {
     await browser.close();
     app.server.close();
 }
 
-/** Busy time and largest event kinds per thread, busiest first. */
+/** Busy time, CPU time, largest event kinds and sampled functions per thread, busiest first. */
 function threads(trace) {
     const events = trace.traceEvents ?? trace;
     const names = new Map();
@@ -59,23 +87,61 @@ function threads(trace) {
         if (e.ph === 'M' && e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
     }
     const byThread = new Map();
+    const thread = (key) => {
+        if (!byThread.has(key)) byThread.set(key, { busy: 0, cpu: 0, kinds: new Map(), functions: new Map() });
+        return byThread.get(key);
+    };
     for (const e of events) {
         if (e.ph !== 'X' || !e.dur) continue;
-        const key = `${e.pid}:${e.tid}`;
-        const t = byThread.get(key) ?? { busy: 0, kinds: new Map() };
-        if (e.name === 'ThreadControllerImpl::RunTask') t.busy += e.dur;
-        else t.kinds.set(e.name, (t.kinds.get(e.name) ?? 0) + e.dur);
-        byThread.set(key, t);
+        const t = thread(`${e.pid}:${e.tid}`);
+        if (e.name === 'ThreadControllerImpl::RunTask') {
+            t.busy += e.dur;
+            t.cpu += e.tdur ?? 0;
+        } else t.kinds.set(e.name, (t.kinds.get(e.name) ?? 0) + e.dur);
     }
+    sampledFunctions(events, (key, name, us) => {
+        const f = thread(key).functions;
+        f.set(name, (f.get(name) ?? 0) + us);
+    });
     const ms = (us) => Math.round(us / 1000);
+    const largest = (map) =>
+        Object.fromEntries(
+            [...map]
+                .sort((a, b) => b[1] - a[1])
+                .slice(0, 8)
+                .map(([k, v]) => [k, ms(v)]),
+        );
     return [...byThread]
         .filter(([, t]) => t.busy > 0)
         .sort((a, b) => b[1].busy - a[1].busy)
         .map(([key, t]) => ({
             name: names.get(key) ?? key,
             busy_ms: ms(t.busy),
-            top: Object.fromEntries(
-                [...t.kinds].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => [k, ms(v)]),
-            ),
+            cpu_ms: ms(t.cpu),
+            top: largest(t.kinds),
+            ...(t.functions.size ? { functions: largest(t.functions) } : {}),
         }));
+}
+
+/**
+ * V8's samples (with --profile): calls `add(thread, function, microseconds)` for each, the
+ * function being the one running (not its callers). Idle time is left out.
+ */
+function sampledFunctions(events, add) {
+    const profiles = new Map();
+    for (const e of events) {
+        const id = `${e.pid}:${e.id}`;
+        if (e.name === 'Profile') profiles.set(id, { thread: `${e.pid}:${e.tid}`, nodes: new Map() });
+        if (e.name !== 'ProfileChunk' || !profiles.has(id)) continue;
+        const profile = profiles.get(id);
+        const { cpuProfile = {}, timeDeltas = [] } = e.args.data;
+        for (const node of cpuProfile.nodes ?? []) profile.nodes.set(node.id, node.callFrame);
+        const samples = cpuProfile.samples ?? [];
+        samples.forEach((node, i) => {
+            const frame = profile.nodes.get(node);
+            const name = frame?.functionName || `(${frame?.url?.split('/').pop() || '?'}:${frame?.lineNumber})`;
+            // A sample lasts until the next one.
+            if (name !== '(idle)') add(profile.thread, name.replace(/::h[0-9a-f]{16}$/, ''), timeDeltas[i + 1] ?? 0);
+        });
+    }
 }
