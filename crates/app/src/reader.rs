@@ -27,18 +27,6 @@ struct Job {
     name: String,
     source: Option<Source>,
     file: Option<web_sys::File>,
-    /// The file's bytes, asked for while the file before it is parsed.
-    bytes: Option<js_sys::Promise>,
-}
-
-impl Job {
-    /// Asks the browser for the file's bytes now, if it will be read in one piece: they
-    /// come while the reader parses the file before, instead of after.
-    fn prefetch(&mut self) {
-        if let Some(file) = self.file.as_ref().filter(|f| browser_hash(f).is_some()) {
-            self.bytes.get_or_insert_with(|| file.array_buffer());
-        }
-    }
 }
 
 /// Starts listening for files to parse, then tells the worker it is ready.
@@ -66,7 +54,6 @@ pub fn start() {
                         name,
                         source,
                         file: received.file.and_then(|b| b.dyn_into().ok()),
-                        bytes: None,
                     });
                     if !draining.replace(true) {
                         let (scope, jobs, draining) =
@@ -75,9 +62,6 @@ pub fn start() {
                             loop {
                                 let job = jobs.borrow_mut().pop_front();
                                 let Some(job) = job else { break };
-                                if let Some(next) = jobs.borrow_mut().front_mut() {
-                                    next.prefetch();
-                                }
                                 parse_for_worker(&scope, job).await;
                             }
                             draining.set(false);
@@ -178,11 +162,10 @@ async fn parse_for_worker(scope: &DedicatedWorkerGlobalScope, job: Job) {
         name,
         source,
         file,
-        bytes,
     } = job;
     let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
     let parsed = match file {
-        Some(file) => parse_file(&file, bytes, &name, source, progress).await,
+        Some(file) => parse_file(&file, &name, source, progress).await,
         None => Err("the browser sent no file to read; add it again".into()),
     };
     let (read, bytes) = match parsed {
@@ -213,11 +196,9 @@ async fn parse_for_worker(scope: &DedicatedWorkerGlobalScope, job: Job) {
 const WHOLE: f64 = 64.0 * 1024.0 * 1024.0;
 
 /// A file's batch. Up to [`WHOLE`] bytes, the browser hashes the file (in native code,
-/// on a thread of its own, several times faster than SHA-256 in WebAssembly) while its
-/// records are read here.
+/// several times faster than SHA-256 in WebAssembly) and its records are read here.
 async fn parse_file(
     file: &web_sys::File,
-    bytes: Option<js_sys::Promise>,
     name: &str,
     source: Option<Source>,
     progress: impl Fn(u64),
@@ -225,16 +206,10 @@ async fn parse_file(
     let Some(subtle) = browser_hash(file) else {
         return parse(&Origin::File(file.clone()), name, source, progress);
     };
-    let buffer: js_sys::ArrayBuffer = match bytes {
-        Some(bytes) => wasm_bindgen_futures::JsFuture::from(bytes)
-            .await
-            .map_err(|_| cannot_read(file))?
-            .unchecked_into(),
-        None => FileReaderSync::new()
-            .map_err(|_| "this browser cannot read files in a worker".to_string())?
-            .read_as_array_buffer(file)
-            .map_err(|_| cannot_read(file))?,
-    };
+    let buffer = FileReaderSync::new()
+        .map_err(|_| "this browser cannot read files in a worker".to_string())?
+        .read_as_array_buffer(file)
+        .map_err(|_| cannot_read(file))?;
     let digest = subtle.digest_with_str_and_buffer_source("SHA-256", &buffer);
     let mut reader = HashedElsewhere::new(name, source);
     let size = buffer.byte_length();

@@ -929,8 +929,7 @@ impl FileReader {
 }
 
 /// A [`FileReader`] whose caller hashes the file's bytes: the browser's own SHA-256 runs
-/// in native code, several times faster than SHA-256 compiled to WebAssembly, and off the
-/// reading thread.
+/// in native code, several times faster than SHA-256 compiled to WebAssembly.
 ///
 /// ```
 /// use sha2::{Digest, Sha256};
