@@ -212,20 +212,18 @@ async fn parse_file(
         .map_err(|_| cannot_read(file))?;
     let digest = subtle.digest_with_str_and_buffer_source("SHA-256", &buffer);
     let mut reader = HashedElsewhere::new(name, source);
-    let size = buffer.byte_length();
-    let mut chunk = Vec::new();
-    let mut at = 0;
-    while at < size {
-        let len = (CHUNK as u32).min(size - at);
-        let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, at, len);
-        chunk.resize(len as usize, 0);
-        view.copy_to(&mut chunk);
-        reader.feed(&chunk);
-        at += len;
-        if at < size {
-            progress(u64::from(at));
-        }
-    }
+    feed_chunks(
+        f64::from(buffer.byte_length()),
+        |at, end| {
+            Ok(js_sys::Uint8Array::new_with_byte_offset_and_length(
+                &buffer,
+                at as u32,
+                (end - at) as u32,
+            ))
+        },
+        |chunk| reader.feed(chunk),
+        progress,
+    )?;
     let sha256 = match digest {
         Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
             .await
@@ -266,20 +264,36 @@ fn read_file(
 ) -> Result<(), String> {
     let sync = FileReaderSync::new()
         .map_err(|_| "this browser cannot read files in a worker".to_string())?;
-    let size = file.size();
-    let mut at = 0.0;
-    let mut chunk = Vec::new();
+    let cannot = |_| cannot_read(file);
+    feed_chunks(
+        file.size(),
+        |at, end| {
+            let blob = file.slice_with_f64_and_f64(at, end).map_err(cannot)?;
+            let buffer = sync.read_as_array_buffer(&blob).map_err(cannot)?;
+            Ok(js_sys::Uint8Array::new(&buffer))
+        },
+        |chunk| reader.feed(chunk),
+        progress,
+    )
+}
+
+/// Feeds `size` bytes, [`CHUNK`] at a time, each copied into WebAssembly memory from the
+/// view `chunk_at(start, end)` gives, telling the progress after each chunk but the last
+/// (the end of a file is told by its batch arriving).
+fn feed_chunks(
+    size: f64,
+    mut chunk_at: impl FnMut(f64, f64) -> Result<js_sys::Uint8Array, String>,
+    mut feed: impl FnMut(&[u8]),
+    progress: impl Fn(u64),
+) -> Result<(), String> {
+    let (mut at, mut chunk) = (0.0, Vec::new());
     while at < size {
         let end = (at + CHUNK).min(size);
-        let cannot = |_| cannot_read(file);
-        let blob = file.slice_with_f64_and_f64(at, end).map_err(cannot)?;
-        let buffer = sync.read_as_array_buffer(&blob).map_err(cannot)?;
-        let view = js_sys::Uint8Array::new(&buffer);
+        let view = chunk_at(at, end)?;
         chunk.resize(view.length() as usize, 0);
         view.copy_to(&mut chunk);
-        reader.feed(&chunk);
+        feed(&chunk);
         at = end;
-        // The end of a file is told by its batch arriving.
         if at < size {
             progress(at as u64);
         }

@@ -150,17 +150,14 @@ fn short_decimal(v: f64, out: &mut [u8]) -> Option<&[u8]> {
     }
     // Truncating `|v| * scale + 0.5` rounds: a value that is some k / scale is far closer
     // to k than the half-way points, so no k is missed. The fewest places that read back.
+    const POW: [u64; 4] = [1, 10, 100, 1000];
     let (places, scaled) = if (a as u64) as f64 == a {
         (0, a as u64)
     } else {
-        [1e1, 1e2, 1e3]
-            .into_iter()
-            .enumerate()
-            .map(|(i, scale)| (i + 1, (a * scale + 0.5) as u64, scale))
-            .find(|(_, k, scale)| *k as f64 / scale == a)
-            .map(|(places, k, _)| (places, k))?
+        (1..POW.len())
+            .map(|places| (places, (a * POW[places] as f64 + 0.5) as u64))
+            .find(|&(places, k)| k as f64 / POW[places] as f64 == a)?
     };
-    const POW: [u64; 4] = [1, 10, 100, 1000];
     let (int, frac) = (scaled / POW[places], scaled % POW[places]);
     let mut at = 0;
     if v.is_sign_negative() {
