@@ -2,12 +2,15 @@
 // headless Chromium, on the same landing files.
 //
 //   node run.mjs --dist DIR --data DIR [--runs N] [--salt TEXT] [--chromium PATH]
+//                [--baseline DIR] [--no-duckdb]
 //
 // Serves the built app (DIR, usually ../../dist) and the DuckDB-wasm harness
 // (../duckdb-wasm) on 127.0.0.1, then runs the app and DuckDB-wasm alternately,
-// 1 + N times each (run 0 is the warm-up), each in a fresh page. Prints one JSON line
+// 1 + N times each (run 0 is the warm-up), each in a fresh page. `--baseline DIR` adds
+// another build of the app (side "baseline", run in turn with the others: to compare two
+// builds on a noisy machine); `--no-duckdb` leaves DuckDB-wasm out. Prints one JSON line
 // per run as it finishes:
-//   {"side": "app" | "duckdb-wasm", "run": i, "ms": ..., "counts": {...},
+//   {"side": "app" | "baseline" | "duckdb-wasm", "run": i, "ms": ..., "counts": {...},
 //    "ml_sha256": ..., "ml_bytes": ..., "memory_bytes": ...}
 // plus, for the app, "shown_ms" (until the results were on screen) and "throughput" (the
 // data-* attributes of its throughput line, when it shows one).
@@ -46,10 +49,14 @@ const { values: args } = parseArgs({
         runs: { type: 'string', default: '5' },
         salt: { type: 'string', default: 'bench' },
         chromium: { type: 'string', default: '/usr/bin/chromium' },
+        baseline: { type: 'string' },
+        'no-duckdb': { type: 'boolean', default: false },
     },
 });
 if (!args.dist || !args.data) {
-    console.error('usage: node run.mjs --dist DIR --data DIR [--runs N] [--salt TEXT] [--chromium PATH]');
+    console.error(
+        'usage: node run.mjs --dist DIR --data DIR [--runs N] [--salt TEXT] [--chromium PATH] [--baseline DIR] [--no-duckdb]',
+    );
     process.exit(2);
 }
 const runs = Number(args.runs);
@@ -145,6 +152,7 @@ if (files.length === 0) {
 }
 
 const app = await serveSite(args.dist);
+const baseline = args.baseline ? await serveSite(args.baseline) : null;
 const harness = await startServer(0);
 const profile = await mkdtemp(join(tmpdir(), 'stedi-bench-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -154,10 +162,9 @@ const context = await chromium.launchPersistentContext(profile, {
     args: CHROMIUM_ARGS,
 });
 try {
-    const sides = [
-        ['app', () => runApp(context, app.url, files)],
-        ['duckdb-wasm', () => runDuckdbWasm(context, harness.url, files)],
-    ];
+    const sides = [['app', () => runApp(context, app.url, files)]];
+    if (baseline) sides.push(['baseline', () => runApp(context, baseline.url, files)]);
+    if (!args['no-duckdb']) sides.push(['duckdb-wasm', () => runDuckdbWasm(context, harness.url, files)]);
     const failed = new Set();
     for (let run = 0; run <= runs; run++) {
         for (const [side, once] of sides) {
@@ -174,6 +181,7 @@ try {
 } finally {
     await context.close();
     app.server.close();
+    baseline?.server.close();
     harness.server.close();
     await rm(profile, { recursive: true, force: true });
 }

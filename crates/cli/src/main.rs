@@ -8,11 +8,11 @@ use std::fs;
 use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use stedi_core::audit::{write_run_threads, Audit};
+use stedi_core::audit::{build_and_write_threads, Audit};
 use stedi_core::export::Format;
 use stedi_core::ingest::{FileBatch, FileReader, Landing};
 use stedi_core::pii::Salt;
-use stedi_core::{ConsentTime, MlJoin, Pii, Policy, Preset, Zone, Zones};
+use stedi_core::{ConsentTime, MlJoin, Pii, Policy, Preset, Zone};
 
 /// Build the STEDI lakehouse zones (landing -> trusted -> curated) from landing JSON,
 /// on this machine, with an audit of what every rule let through.
@@ -216,12 +216,28 @@ fn read_file(path: &Path) -> Result<FileBatch> {
     Ok(reader.finish())
 }
 
-/// Reads files on `threads` threads, each taking the next file not yet taken; the batches
-/// come back in the order of `files`, so the landing zones do not depend on the threads.
-fn read_files(files: &[PathBuf], threads: usize) -> Result<Vec<FileBatch>> {
-    stedi_core::threads::map_in_order(files.iter().collect(), threads, |_, path| read_file(path))
-        .into_iter()
-        .collect()
+/// Reads files on `threads` threads, each taking the next file not yet taken, and adds
+/// each batch to the landing here while the next ones are read. Files are taken in name
+/// order, the landing's own, so each batch goes at its end; the landing does not depend
+/// on the threads.
+pub(crate) fn read_landing(files: &[PathBuf], threads: usize) -> Result<Landing> {
+    let mut files: Vec<&PathBuf> = files.iter().collect();
+    files.sort_by(|a, b| (a.file_name(), a).cmp(&(b.file_name(), b)));
+    let mut landing = Landing::default();
+    let mut failed = None;
+    let add = |read: Result<FileBatch>| match read {
+        Ok(batch) if failed.is_none() => landing.add(&batch),
+        Ok(_) => {}
+        Err(e) => {
+            failed.get_or_insert(e);
+        }
+    };
+    stedi_core::threads::each_in_order(files, threads, |_, path| read_file(path), add);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    landing.settle();
+    Ok(landing)
 }
 
 fn run(args: RunArgs) -> Result<()> {
@@ -241,21 +257,18 @@ fn run(args: RunArgs) -> Result<()> {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
-    let batches = read_files(&files, threads)?;
-    for batch in &batches {
-        for problem in &batch.summary.problems {
-            eprintln!("warning: {}: {problem}", batch.summary.name);
+    let landing = read_landing(&files, threads)?;
+    for input in &landing.inputs {
+        for problem in &input.problems {
+            eprintln!("warning: {}: {problem}", input.name);
         }
     }
-    let landing = Landing::from_batches(batches);
-    let zones = Zones::build(&landing, &policy);
 
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create the output folder {}", args.out.display()))?;
     let out = args.out.clone();
-    let audit = write_run_threads(
+    let (_, audit) = build_and_write_threads(
         &landing,
-        &zones,
         &policy,
         &salt,
         args.salt.is_some(),

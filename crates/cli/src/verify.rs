@@ -1,12 +1,11 @@
 //! `stedi verify`: recompute a run from its inputs and check an audit item by item.
 
-use crate::{input_files, read_file};
+use crate::{input_files, read_landing};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::fs;
 use std::path::PathBuf;
 use stedi_core::audit::Audit;
-use stedi_core::ingest::Landing;
 use stedi_core::pii::Salt;
 use stedi_core::verify::{verify, verify_handed, Check};
 
@@ -36,11 +35,8 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             args.audit.display()
         )
     })?;
-    let batches = input_files(&args.paths)?
-        .iter()
-        .map(|p| read_file(p))
-        .collect::<Result<Vec<_>>>()?;
-    let landing = Landing::from_batches(batches);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let landing = read_landing(&input_files(&args.paths)?, threads)?;
     let salt = args.salt.as_deref().map(Salt::given);
     let mut checks = verify(&claimed, &landing, salt.as_ref())?.checks;
     if let Some(dir) = &args.outputs {

@@ -142,42 +142,162 @@ pub fn write_run<W: Write + Send>(
     format: Format,
     open: &mut dyn FnMut(&str) -> std::io::Result<W>,
 ) -> Result<Audit> {
-    write_run_threads(landing, zones, policy, salt, salt_given, format, 1, open)
+    let mut audit = Audit::new(landing, zones, policy, salt_given);
+    let files = RunFiles::new(landing, policy, salt, format);
+    for (i, name) in files.names.iter().enumerate() {
+        let file = open(name).map_err(|e| Error::export(name, e))?;
+        audit.outputs.push(files.write(zones, i, file)?);
+    }
+    finish_run(audit, open)
 }
 
-/// [`write_run`] with the zones and the quarantine written on `threads` threads (the files
-/// are then all opened first). The bytes are the same for any number of threads. Native
-/// only: the browser has no threads, give it 1.
+/// Builds the zones and writes [`write_run`]'s files on `threads` threads (the files are
+/// then all opened first): the landing zones and the quarantine, which need no zones, are
+/// written while the zones are built. The bytes are the same for any number of threads.
+/// Native only: the browser has no threads. Returns the zones and the audit.
 #[allow(clippy::too_many_arguments)]
-pub fn write_run_threads<W: Write + Send>(
+pub fn build_and_write_threads<W: Write + Send>(
     landing: &Landing,
-    zones: &Zones,
     policy: &Policy,
     salt: &Salt,
     salt_given: bool,
     format: Format,
     threads: usize,
     open: &mut dyn FnMut(&str) -> std::io::Result<W>,
-) -> Result<Audit> {
-    let mut audit = Audit::new(landing, zones, policy, salt_given);
-    let writer = ZoneWriter {
-        landing,
-        zones,
-        pii: policy.pii,
-        salt,
+) -> Result<(Zones, Audit)> {
+    let files = RunFiles::new(landing, policy, salt, format);
+    if threads <= 1 {
+        let zones = Zones::build(landing, policy);
+        let audit = write_run(landing, &zones, policy, salt, salt_given, format, open)?;
+        return Ok((zones, audit));
+    }
+    let mut opened = Vec::with_capacity(files.names.len());
+    for name in &files.names {
+        opened.push(Some(open(name).map_err(|e| Error::export(name, e))?));
+    }
+    // The jobs, taken in this order by whichever thread is free: build the zones; write
+    // the files that need none, largest first; write the others, largest first (an order
+    // known once the zones are: the thread that built them puts it beside them).
+    let no_zones = Zones::default();
+    let size = |zones: &Zones, i: usize| {
+        Zone::ALL.get(i).map_or(landing.quarantine.len(), |z| {
+            zones.rows(landing, *z) * files.writer(zones).schema(*z).fields().len()
+        })
     };
-    // The files besides audit.json and report.html: the zones, then the quarantine.
-    let names: Vec<String> = Zone::ALL
-        .iter()
-        .map(|z| format.file_name(*z))
-        .chain(["quarantine.jsonl".to_string()])
-        .collect();
-    let write = |i: usize, file: W| -> Result<OutputSummary> {
-        let name = &names[i];
+    let by_size = |zones: &Zones, mut files: Vec<usize>| {
+        files.sort_by_key(|i| std::cmp::Reverse(size(zones, *i)));
+        files
+    };
+    let (first, then): (Vec<usize>, Vec<usize>) =
+        (0..files.names.len()).partition(|i| Zone::ALL.get(*i).is_none_or(|z| z.is_landing()));
+    let first = by_size(&no_zones, first);
+    let jobs = 1 + first.len() + then.len();
+    let built: std::sync::OnceLock<Option<(Zones, Vec<usize>)>> = std::sync::OnceLock::new();
+    let (ready, readied) = (std::sync::Mutex::new(false), std::sync::Condvar::new());
+    let set = |zones: Option<(Zones, Vec<usize>)>| {
+        let _ = built.set(zones);
+        *ready.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        readied.notify_all();
+    };
+    let opened: Vec<std::sync::Mutex<Option<W>>> =
+        opened.into_iter().map(std::sync::Mutex::new).collect();
+    let take = |i: usize| {
+        opened[i]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("each file is written once")
+    };
+    let done = crate::threads::map_in_order((0..jobs).collect(), threads, |_, job| {
+        if job == 0 {
+            // Threads waiting for the zones must not wait forever if building them panics.
+            let zones = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Zones::build(landing, policy)
+            }));
+            return match zones {
+                Ok(zones) => {
+                    let order = by_size(&zones, then.clone());
+                    set(Some((zones, order)));
+                    None
+                }
+                Err(panic) => {
+                    set(None);
+                    std::panic::resume_unwind(panic)
+                }
+            };
+        }
+        if let Some(&i) = first.get(job - 1) {
+            return Some((i, files.write(&no_zones, i, take(i))));
+        }
+        drop(
+            readied
+                .wait_while(ready.lock().unwrap_or_else(|e| e.into_inner()), |r| !*r)
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        let (zones, order) = built.get()?.as_ref()?;
+        let i = order[job - 1 - first.len()];
+        Some((i, files.write(zones, i, take(i))))
+    });
+    let Some(Some((zones, _))) = built.into_inner() else {
+        unreachable!("the zones were built, or building them panicked")
+    };
+    let mut summaries: Vec<Option<Result<OutputSummary>>> =
+        files.names.iter().map(|_| None).collect();
+    for (i, summary) in done.into_iter().flatten() {
+        summaries[i] = Some(summary);
+    }
+    let mut audit = Audit::new(landing, &zones, policy, salt_given);
+    for summary in summaries.into_iter().flatten() {
+        audit.outputs.push(summary?);
+    }
+    let audit = finish_run(audit, open)?;
+    Ok((zones, audit))
+}
+
+/// The files of a run besides audit.json and report.html: the zones, then the quarantine.
+struct RunFiles<'a> {
+    landing: &'a Landing,
+    policy: &'a Policy,
+    salt: &'a Salt,
+    format: Format,
+    names: Vec<String>,
+}
+
+impl<'a> RunFiles<'a> {
+    fn new(landing: &'a Landing, policy: &'a Policy, salt: &'a Salt, format: Format) -> Self {
+        let names = Zone::ALL
+            .iter()
+            .map(|z| format.file_name(*z))
+            .chain(["quarantine.jsonl".to_string()])
+            .collect();
+        RunFiles {
+            landing,
+            policy,
+            salt,
+            format,
+            names,
+        }
+    }
+
+    fn writer<'z>(&self, zones: &'z Zones) -> ZoneWriter<'z>
+    where
+        'a: 'z,
+    {
+        ZoneWriter {
+            landing: self.landing,
+            zones,
+            pii: self.policy.pii,
+            salt: self.salt,
+        }
+    }
+
+    /// Writes file `i` (the landing zones and the quarantine need no `zones`).
+    fn write<W: Write + Send>(&self, zones: &Zones, i: usize, file: W) -> Result<OutputSummary> {
+        let name = &self.names[i];
         let mut hashing = HashingWriter::new(file);
         let rows = match Zone::ALL.get(i) {
-            Some(zone) => writer.write(*zone, format, &mut hashing)?,
-            None => write_quarantine(&landing.quarantine, &mut hashing)?,
+            Some(zone) => self.writer(zones).write(*zone, self.format, &mut hashing)?,
+            None => write_quarantine(&self.landing.quarantine, &mut hashing)?,
         };
         hashing.flush().map_err(|e| Error::export(name, e))?;
         let (sha256, bytes, _) = hashing.finish();
@@ -187,47 +307,14 @@ pub fn write_run_threads<W: Write + Send>(
             bytes,
             sha256,
         })
-    };
-    let opened = |open: &mut dyn FnMut(&str) -> std::io::Result<W>, name: &str| {
-        open(name).map_err(|e| Error::export(name, e))
-    };
-    if threads <= 1 {
-        // Each file written before the next is opened (the browser's zip relies on it).
-        for (i, name) in names.iter().enumerate() {
-            let file = opened(open, name)?;
-            audit.outputs.push(write(i, file)?);
-        }
-    } else {
-        let files = names
-            .iter()
-            .map(|n| opened(open, n))
-            .collect::<Result<Vec<W>>>()?;
-        // Largest first (rows times columns), so that no thread is left with a big zone
-        // when the others are done; the summaries keep the order of `names`.
-        let size = |i: usize| {
-            Zone::ALL.get(i).map_or(landing.quarantine.len(), |z| {
-                zones.rows(landing, *z) * writer.schema(*z).fields().len()
-            })
-        };
-        let mut order: Vec<usize> = (0..names.len()).collect();
-        order.sort_by_key(|i| std::cmp::Reverse(size(*i)));
-        let mut files: Vec<Option<W>> = files.into_iter().map(Some).collect();
-        let largest_first: Vec<(usize, W)> = order
-            .iter()
-            .map(|i| (*i, files[*i].take().expect("each file is taken once")))
-            .collect();
-        let done = crate::threads::map_in_order(largest_first, threads, |_, (i, file)| {
-            (i, write(i, file))
-        });
-        let mut summaries: Vec<Option<Result<OutputSummary>>> =
-            names.iter().map(|_| None).collect();
-        for (i, summary) in done {
-            summaries[i] = Some(summary);
-        }
-        for summary in summaries.into_iter().flatten() {
-            audit.outputs.push(summary?);
-        }
     }
+}
+
+/// Writes audit.json and report.html after the other files.
+fn finish_run<W: Write>(
+    audit: Audit,
+    open: &mut dyn FnMut(&str) -> std::io::Result<W>,
+) -> Result<Audit> {
     for (name, text) in [
         ("audit.json", audit.to_json()),
         ("report.html", crate::report::render(&audit)),

@@ -42,6 +42,14 @@ impl Zone {
         Zone::MachineLearningCurated,
     ];
 
+    /// A landing zone: the records as read, whatever the policy.
+    pub fn is_landing(self) -> bool {
+        matches!(
+            self,
+            Zone::CustomerLanding | Zone::AccelerometerLanding | Zone::StepTrainerLanding
+        )
+    }
+
     /// The zone's name, e.g. `customer_trusted`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -5,7 +5,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
-use stedi_core::audit::write_run;
+use stedi_core::audit::{build_and_write_threads, write_run};
 use stedi_core::export::Format;
 use stedi_core::ingest::{read_bytes, Landing, Source};
 use stedi_core::pii::Salt;
@@ -272,5 +272,36 @@ impl std::io::Write for Collect {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[test]
+fn building_and_writing_on_threads_gives_the_zones_and_bytes_of_one_thread() {
+    for seed in 0..DATASETS / 10 {
+        let l = dataset(seed);
+        for policy in policies() {
+            let z = Zones::build(&l, &policy);
+            let salt = Salt::given("s");
+            let format = Format::ALL[seed as usize % Format::ALL.len()];
+            // The audit holds every file's SHA-256: the same audit, the same bytes.
+            let one = write_run(&l, &z, &policy, &salt, true, format, &mut |_| {
+                Ok(std::io::sink())
+            })
+            .unwrap();
+            for threads in [2, 3, 16] {
+                let (zones, audit) =
+                    build_and_write_threads(&l, &policy, &salt, true, format, threads, &mut |_| {
+                        Ok(std::io::sink())
+                    })
+                    .unwrap();
+                assert_eq!(
+                    audit.to_json(),
+                    one.to_json(),
+                    "seed {seed} threads {threads}"
+                );
+                assert_eq!(zones.machine_learning_curated, z.machine_learning_curated);
+                assert_eq!(zones.current, z.current);
+            }
+        }
     }
 }
