@@ -1,6 +1,7 @@
 // The whole hostile-input corpus (tests/data/bad/) dropped at once beside valid files:
-// each file shows its accepted and quarantined counts and its reasons, the zones match
-// `stedi run` on the same files, and no error escapes.
+// each file shows its accepted and quarantined counts and its reasons (the list is long
+// enough to start folded), the zones match `stedi run` on the same files, and no error
+// escapes.
 import { test, expect } from "@playwright/test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,6 +33,22 @@ test("the bad-input corpus shows every file's quarantine and the page keeps work
   page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
   await page.getByTestId("file-input").setInputFiles(inputs);
   await waitForZones(page);
+
+  // Of these 35 files the first 25 are listed, and any later one that needs attention
+  // (a problem, or no known source); a button lists them all.
+  const rows = page.getByTestId("file-row");
+  const listAll = page.getByTestId("list-all-files");
+  const attention = files.slice(25).filter((f) => f.problems.length > 0 || !f.source);
+  expect(attention.length).toBeGreaterThan(0);
+  await expect(rows).toHaveCount(25 + attention.length);
+  for (const file of attention) {
+    await expect(page.locator(`[data-testid="file-row"][data-name="${file.name}"]`)).toHaveCount(1);
+  }
+  await expect(listAll).toHaveAttribute("aria-expanded", "false");
+  await expect(listAll).toContainText(`List all ${inputs.length} files`);
+  await listAll.press("Enter");
+  await expect(rows).toHaveCount(inputs.length);
+  await expect(listAll).toHaveAttribute("aria-expanded", "true");
 
   for (const file of files) {
     const row = page.locator(`[data-testid="file-row"][data-name="${file.name}"]`);

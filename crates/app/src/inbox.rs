@@ -11,7 +11,7 @@ pub const PROGRESS_EVERY: f64 = 250.0;
 pub enum Kind {
     /// A file was added (it is being read).
     Added,
-    /// A file's reading went on.
+    /// A file's reading went on, or its size came.
     Progress,
     /// A file was read, or could not be.
     Ended,
@@ -24,7 +24,7 @@ impl Kind {
     pub fn of(msg: &FromWorker) -> Kind {
         match msg {
             FromWorker::FileAdded { .. } => Kind::Added,
-            FromWorker::Progress { .. } => Kind::Progress,
+            FromWorker::Progress { .. } | FromWorker::FileSize { .. } => Kind::Progress,
             FromWorker::FileRead { .. } | FromWorker::FileFailed { .. } => Kind::Ended,
             _ => Kind::Other,
         }

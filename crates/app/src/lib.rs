@@ -65,11 +65,24 @@ impl Ctx {
         if !files.is_empty() {
             self.load_starts();
         }
-        for file in files {
-            let id = self
-                .state
-                .try_update(|s| s.add_file(file.name(), file.size() as u64))
-                .unwrap_or_default();
+        // One change of state for all the files; their sizes come from the worker.
+        let named: Vec<(web_sys::File, String)> = files
+            .into_iter()
+            .map(|f| {
+                let name = f.name();
+                (f, name)
+            })
+            .collect();
+        let ids = self
+            .state
+            .try_update(|s| {
+                named
+                    .iter()
+                    .map(|(_, name)| s.add_file(name.clone(), 0))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        for (id, (file, _)) in ids.into_iter().zip(named) {
             self.read(id, file);
         }
     }
@@ -343,6 +356,11 @@ impl Ctx {
                     chosen: None,
                     status: FileStatus::Reading(0),
                 });
+            }),
+            FromWorker::FileSize { id, bytes } => state.update(|s| {
+                if let Some(f) = s.file_mut(id) {
+                    f.size = bytes;
+                }
             }),
             FromWorker::Progress { id, done } => state.update(|s| {
                 if let Some(f) = s.file_mut(id) {

@@ -38,6 +38,11 @@ struct Entry {
 /// Readers at most: each holds its own copy of the largest file's batch while parsing.
 const MAX_READERS: usize = 4;
 
+/// Files a reader is sent at most at once: the one it parses and the one it starts on
+/// next. The others wait here and go to whichever reader is done first, so that no
+/// reader is left with several files when the others have finished.
+const READER_AHEAD: usize = 2;
+
 /// A worker of this worker's that parses files, so several files are parsed at once.
 struct Reader {
     worker: web_sys::Worker,
@@ -78,6 +83,8 @@ struct State {
     landing: Landing,
     /// The zones built; `None` when the files changed since.
     run: Option<Run>,
+    /// Files to parse not yet sent to a reader: (id, generation, the message).
+    pending: std::collections::VecDeque<(u32, u32, JsValue)>,
 }
 
 impl State {
@@ -160,28 +167,48 @@ pub fn start() {
     warm_up();
 }
 
-/// Builds and writes the zones of a few thousand made-up records once, as the readers
-/// warm up: the browser then has the pipeline's code compiled and optimised before the
-/// user's first run and download, which otherwise paid for it.
+/// Runs the pipeline on a few thousand made-up records, as the readers warm up: batches
+/// decoded into a landing as a run admits them, the zones built, charted and written. The
+/// browser compiles a function when first called and optimises it only once it has run a
+/// while: done a few times here, before the user's first run, that run and its download
+/// do not wait for it (with one pass, the first run of a hundred files waited about as
+/// long as it worked for the browser to optimise its code).
 fn warm_up() {
-    let batches = crate::reader::warm_up_batches();
-    let landing = Landing::merge(&batches);
-    let policy = Policy::default();
-    let zones = Zones::build(&landing, &policy);
-    let _ = Audit::new(&landing, &zones, &policy, true);
-    let _ = stedi_core::charts::consent_over_time(&landing, &zones);
-    let _ = stedi_core::charts::distance_histogram(&landing, &zones, HISTOGRAM_BINS);
-    let salt = Salt::given("warm-up");
-    let writer = ZoneWriter {
-        landing: &landing,
-        zones: &zones,
-        pii: policy.pii,
-        salt: &salt,
-    };
-    for zone in stedi_core::zones::Zone::ALL {
-        let _ = writer.write(zone, stedi_core::export::Format::Csv, std::io::sink());
+    let encoded: Vec<Vec<u8>> = crate::reader::warm_up_batches()
+        .iter()
+        .map(FileBatch::encode)
+        .collect();
+    for _ in 0..WARM_UP_PASSES {
+        let batches: Vec<FileBatch> = encoded
+            .iter()
+            .filter_map(|bytes| FileBatch::decode(bytes).ok())
+            .collect();
+        let mut landing = Landing::default();
+        landing.reserve(batches.iter().map(|b| &b.summary));
+        for batch in batches.iter().rev() {
+            landing.add(batch);
+        }
+        landing.settle();
+        let policy = Policy::default();
+        let zones = Zones::build(&landing, &policy);
+        let _ = Audit::new(&landing, &zones, &policy, true);
+        let _ = stedi_core::charts::consent_over_time(&landing, &zones);
+        let _ = stedi_core::charts::distance_histogram(&landing, &zones, HISTOGRAM_BINS);
+        let salt = Salt::given("warm-up");
+        let writer = ZoneWriter {
+            landing: &landing,
+            zones: &zones,
+            pii: policy.pii,
+            salt: &salt,
+        };
+        for zone in stedi_core::zones::Zone::ALL {
+            let _ = writer.write(zone, stedi_core::export::Format::Csv, std::io::sink());
+        }
     }
 }
+
+/// How many times [`warm_up`] runs the pipeline.
+const WARM_UP_PASSES: usize = 4;
 
 /// Starts reader workers when the browser reports more than one core.
 fn spawn_readers(scope: &DedicatedWorkerGlobalScope, state: &Rc<RefCell<State>>) {
@@ -248,6 +275,7 @@ fn from_reader(
         } => {
             reader.busy = reader.busy.saturating_sub(1);
             reader.wasm_bytes = reader.wasm_bytes.max(wasm_bytes);
+            send_pending(state);
             let Some(entry) = state
                 .entries
                 .iter_mut()
@@ -315,6 +343,10 @@ fn handle(
                     message: "the browser sent no file to read; add it again".into(),
                 });
             };
+            reply(FromWorker::FileSize {
+                id,
+                bytes: file.size() as u64,
+            });
             state.entries.push(Entry {
                 id,
                 name,
@@ -438,10 +470,7 @@ fn read_entry(
         return;
     };
     entry.generation += 1;
-    if let (Origin::File(file), Some(reader)) = (
-        &entry.origin,
-        state.readers.iter_mut().min_by_key(|r| r.busy),
-    ) {
+    if let (Origin::File(file), false) = (&entry.origin, state.readers.is_empty()) {
         let msg = ToWorker::Parse {
             id,
             generation: entry.generation,
@@ -449,17 +478,45 @@ fn read_entry(
             source,
         };
         let data = encode(&msg, Some(file.as_ref()));
-        reader.busy += 1;
-        match &mut reader.queue {
-            Some(queue) => queue.push(data),
-            None => send_to(&reader.worker, &data),
-        }
+        state.pending.push_back((id, entry.generation, data));
+        send_pending(state);
         return;
     }
     let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
     match parse(&entry.origin, &entry.name, source, progress) {
         Ok(batch) => file_read(scope, state, id, batch),
         Err(message) => post(scope, &FromWorker::FileFailed { id, message }),
+    }
+}
+
+/// Sends files waiting to be parsed to the readers with room for them, least busy first;
+/// a file removed or read again since it was put here is left out.
+fn send_pending(state: &mut State) {
+    let State {
+        readers,
+        pending,
+        entries,
+        ..
+    } = state;
+    while let Some(reader) = readers
+        .iter_mut()
+        .filter(|r| r.busy < READER_AHEAD)
+        .min_by_key(|r| r.busy)
+    {
+        let Some((id, generation, data)) = pending.pop_front() else {
+            return;
+        };
+        if !entries
+            .iter()
+            .any(|e| e.id == id && e.generation == generation)
+        {
+            continue;
+        }
+        reader.busy += 1;
+        match &mut reader.queue {
+            Some(queue) => queue.push(data),
+            None => send_to(&reader.worker, &data),
+        }
     }
 }
 

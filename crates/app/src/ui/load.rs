@@ -146,15 +146,43 @@ fn Progress() -> impl IntoView {
 /// `<select>` in the page, and the browser's form-filling code then looks at every form
 /// control of the page again (with a hundred files being read, that took a quarter of the
 /// page's time).
+///
+/// Of many files, the first [`FIRST_ROWS`] are listed, and those that need attention (one
+/// that could not be read, has a problem, or whose source is not known); a button lists
+/// them all. A
+/// thousand rows made and laid out took the page longer than reading a gigabyte took it.
 #[component]
 fn FileList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    let all = RwSignal::new(false);
     // Memos: other changes of state (the progress of the run, say) leave the list alone,
     // and a row is told of a change only when what it shows changed.
     let ids = Memo::new(move |_| {
-        ctx.state
-            .with(|s| s.files.iter().map(|f| f.id).collect::<Vec<_>>())
+        let all = all.get();
+        ctx.state.with(|s| {
+            s.files
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| all || *i < FIRST_ROWS || needs_attention(f))
+                .map(|(_, f)| f.id)
+                .collect::<Vec<_>>()
+        })
     });
+    let count = Memo::new(move |_| ctx.state.with(|s| s.files.len()));
+    let more = move || {
+        let (shown, count) = (ids.with(Vec::len), count.get());
+        if all.get() && count > FIRST_ROWS {
+            Some(format!("List the first {FIRST_ROWS} only"))
+        } else if shown < count {
+            Some(format!(
+                "List all {} files ({} not listed)",
+                thousands(count as u64),
+                thousands((count - shown) as u64)
+            ))
+        } else {
+            None
+        }
+    };
     let rows = Memo::new(move |_| {
         ctx.state.with(|s| {
             s.files
@@ -186,7 +214,37 @@ fn FileList() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            {move || {
+                more()
+                    .map(|label| {
+                        view! {
+                            <button
+                                class="link"
+                                data-testid="list-all-files"
+                                aria-expanded=move || all.get().to_string()
+                                on:click=move |_| all.update(|a| *a = !*a)
+                            >
+                                {label}
+                            </button>
+                        }
+                    })
+            }}
         </Show>
+    }
+}
+
+/// Files listed before the rest are asked for.
+const FIRST_ROWS: usize = 25;
+
+/// A file listed however many there are: it could not be read, it has a problem (cut
+/// short, of another encoding...), or its source is not known.
+fn needs_attention(file: &LoadedFile) -> bool {
+    match &file.status {
+        FileStatus::Failed(_) => true,
+        FileStatus::Read { summary, .. } => {
+            !summary.problems.is_empty() || (summary.source.is_none() && file.chosen.is_none())
+        }
+        FileStatus::Reading(_) => false,
     }
 }
 
