@@ -29,13 +29,28 @@ pub(super) fn csv(
     buf.push(b'\n');
     let mut number = [0u8; lexical_core::BUFFER_SIZE];
     let mut float = ryu::Buffer::new();
+    // Per column, the last text written and whether it needed quotes: most texts are
+    // names (an email, a serial) that repeat row after row, the same string each time.
+    let mut last: [(*const u8, usize, bool); super::MAX_COLUMNS] =
+        [(std::ptr::null(), 0, false); super::MAX_COLUMNS];
     each_row(writer, names, zone, buf, out, |row, buf| {
         for (i, cell) in row.iter().enumerate() {
             if i > 0 {
                 buf.push(b',');
             }
             match *cell {
-                Cell::Text(v) => csv_text(buf, v.unwrap_or_default()),
+                Cell::Text(v) => {
+                    let text = v.unwrap_or_default();
+                    let seen = &mut last[i];
+                    if (seen.0, seen.1) != (text.as_ptr(), text.len()) {
+                        *seen = (text.as_ptr(), text.len(), needs_quotes(text));
+                    }
+                    if seen.2 {
+                        quoted(buf, text);
+                    } else {
+                        buf.extend_from_slice(text.as_bytes());
+                    }
+                }
                 Cell::Int(None) => {}
                 Cell::Int(Some(v)) => buf.extend_from_slice(lexical_core::write(v, &mut number)),
                 // Numbers never need quotes, NaN and inf included.
@@ -72,13 +87,22 @@ fn each_row(
 
 /// A text field, quoted when a CSV reader would otherwise split or end it.
 fn csv_text(buf: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
-    if !bytes
-        .iter()
-        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-    {
-        return buf.extend_from_slice(bytes);
+    if needs_quotes(text) {
+        quoted(buf, text);
+    } else {
+        buf.extend_from_slice(text.as_bytes());
     }
+}
+
+/// Whether a CSV reader would split or end the text unquoted.
+fn needs_quotes(text: &str) -> bool {
+    text.bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+}
+
+/// The text quoted, its quotes doubled.
+fn quoted(buf: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
     buf.push(b'"');
     for part in bytes.split_inclusive(|b| *b == b'"') {
         buf.extend_from_slice(part);
