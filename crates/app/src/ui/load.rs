@@ -304,7 +304,11 @@ impl RowView {
         };
         RowView {
             name: file.name.clone(),
-            size: human_bytes(file.size),
+            // The worker tells the size soon after the file is added.
+            size: match file.status {
+                FileStatus::Reading(0) if file.size == 0 => "…".to_string(),
+                _ => human_bytes(file.size),
+            },
             chosen: file.chosen.map_or("auto", Source::as_str),
             auto_label,
             accepted,
@@ -330,7 +334,7 @@ fn FileRow(id: u32, view: Memo<Option<RowView>>) -> impl IntoView {
     view! {
         <tr data-testid="file-row" data-name=name.clone()>
             <th scope="row" class="name">{name.clone()}</th>
-            <td>{cell(|v| v.size.clone())}</td>
+            <td data-testid="file-size">{cell(|v| v.size.clone())}</td>
             <td>
                 <select
                     aria-label=format!("Source of {name}")
