@@ -193,10 +193,12 @@ pub fn build_and_write_threads<W: Write + Send>(
     let first = by_size(&no_zones, first);
     let jobs = 1 + first.len() + then.len();
     let built: std::sync::OnceLock<Option<(Zones, Vec<usize>)>> = std::sync::OnceLock::new();
-    let (ready, readied) = (std::sync::Mutex::new(false), std::sync::Condvar::new());
+    // Set under the lock, so that a thread that found it unset is waiting before it is.
+    let (lock, readied) = (std::sync::Mutex::new(()), std::sync::Condvar::new());
     let set = |zones: Option<(Zones, Vec<usize>)>| {
+        let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
         let _ = built.set(zones);
-        *ready.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        drop(guard);
         readied.notify_all();
     };
     let opened: Vec<std::sync::Mutex<Option<W>>> =
@@ -231,7 +233,9 @@ pub fn build_and_write_threads<W: Write + Send>(
         }
         drop(
             readied
-                .wait_while(ready.lock().unwrap_or_else(|e| e.into_inner()), |r| !*r)
+                .wait_while(lock.lock().unwrap_or_else(|e| e.into_inner()), |_| {
+                    built.get().is_none()
+                })
                 .unwrap_or_else(|e| e.into_inner()),
         );
         let (zones, order) = built.get()?.as_ref()?;
