@@ -24,7 +24,7 @@ impl Kind {
     pub fn of(msg: &FromWorker) -> Kind {
         match msg {
             FromWorker::FileAdded { .. } => Kind::Added,
-            FromWorker::Progress { .. } | FromWorker::FileSize { .. } => Kind::Progress,
+            FromWorker::Progress { .. } => Kind::Progress,
             FromWorker::FileRead { .. } | FromWorker::FileFailed { .. } => Kind::Ended,
             _ => Kind::Other,
         }

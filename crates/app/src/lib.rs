@@ -65,26 +65,33 @@ impl Ctx {
         if !files.is_empty() {
             self.load_starts();
         }
-        // One change of state for all the files; their sizes come from the worker.
-        let named: Vec<(web_sys::File, String)> = files
-            .into_iter()
-            .map(|f| {
-                let name = f.name();
-                (f, name)
-            })
-            .collect();
+        // The files are added unseen, posted to the worker, then shown with their sizes in
+        // one change of state: posting is where the browser first looks at a file (a round
+        // trip to its own process), after which asking for its size costs nothing.
         let ids = self
             .state
-            .try_update(|s| {
-                named
+            .try_update_untracked(|s| {
+                files
                     .iter()
-                    .map(|(_, name)| s.add_file(name.clone(), 0))
+                    .map(|f| s.add_file(f.name(), 0))
                     .collect::<Vec<_>>()
             })
             .unwrap_or_default();
-        for (id, (file, _)) in ids.into_iter().zip(named) {
-            self.read(id, file);
-        }
+        let sizes: Vec<(u32, u64)> = ids
+            .into_iter()
+            .zip(files)
+            .map(|(id, file)| {
+                self.read(id, file.clone());
+                (id, file.size() as u64)
+            })
+            .collect();
+        self.state.update(|s| {
+            for (id, size) in sizes {
+                if let Some(f) = s.file_mut(id) {
+                    f.size = size;
+                }
+            }
+        });
     }
 
     fn read(&self, id: u32, file: web_sys::File) {
@@ -356,11 +363,6 @@ impl Ctx {
                     chosen: None,
                     status: FileStatus::Reading(0),
                 });
-            }),
-            FromWorker::FileSize { id, bytes } => state.update(|s| {
-                if let Some(f) = s.file_mut(id) {
-                    f.size = bytes;
-                }
             }),
             FromWorker::Progress { id, done } => state.update(|s| {
                 if let Some(f) = s.file_mut(id) {

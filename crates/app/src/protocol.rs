@@ -146,14 +146,6 @@ pub enum FromWorker {
         /// Its size.
         bytes: u64,
     },
-    /// A file's size, told by the worker (asking the browser for it takes a while; the
-    /// page's thread has better things to do).
-    FileSize {
-        /// The file's id.
-        id: u32,
-        /// Its size in bytes.
-        bytes: u64,
-    },
     /// Bytes of a file read so far.
     Progress {
         /// The file's id.

@@ -343,10 +343,6 @@ fn handle(
                     message: "the browser sent no file to read; add it again".into(),
                 });
             };
-            reply(FromWorker::FileSize {
-                id,
-                bytes: file.size() as u64,
-            });
             state.entries.push(Entry {
                 id,
                 name,

@@ -216,6 +216,11 @@ fn read_file(path: &Path) -> Result<FileBatch> {
     Ok(reader.finish())
 }
 
+/// The thread count when none is given: one per core the system offers.
+pub(crate) fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Reads files on `threads` threads, each taking the next file not yet taken, and adds
 /// each batch to the landing here while the next ones are read. Files are taken in name
 /// order, the landing's own, so each batch goes at its end; the landing does not depend
@@ -253,10 +258,7 @@ fn run(args: RunArgs) -> Result<()> {
     };
 
     let files = input_files(&args.paths)?;
-    let threads = args.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        usize::from,
-    );
+    let threads = args.threads.map_or_else(default_threads, usize::from);
     let landing = read_landing(&files, threads)?;
     for input in &landing.inputs {
         for problem in &input.problems {

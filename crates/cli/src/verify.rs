@@ -35,8 +35,7 @@ pub fn run(args: VerifyArgs) -> Result<()> {
             args.audit.display()
         )
     })?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let landing = read_landing(&input_files(&args.paths)?, threads)?;
+    let landing = read_landing(&input_files(&args.paths)?, crate::default_threads())?;
     let salt = args.salt.as_deref().map(Salt::given);
     let mut checks = verify(&claimed, &landing, salt.as_ref())?.checks;
     if let Some(dir) = &args.outputs {

@@ -304,11 +304,7 @@ impl RowView {
         };
         RowView {
             name: file.name.clone(),
-            // The worker tells the size soon after the file is added.
-            size: match file.status {
-                FileStatus::Reading(0) if file.size == 0 => "…".to_string(),
-                _ => human_bytes(file.size),
-            },
+            size: human_bytes(file.size),
             chosen: file.chosen.map_or("auto", Source::as_str),
             auto_label,
             accepted,

@@ -1165,7 +1165,18 @@ impl Landing {
 
     /// Puts a batch's rows in as input `at`.
     fn insert(&mut self, at: usize, batch: &FileBatch) {
-        let from = self.spans[..at].iter().fold(Span::default(), Span::plus);
+        // Added at the end (files read in name order), the rows go after all the others:
+        // no need to sum the spans of the files before.
+        let from = if at == self.spans.len() {
+            Span {
+                customers: self.customers.len(),
+                readings: self.accelerometer.user.len(),
+                steps: self.step_trainer.time.len(),
+                quarantine: self.quarantine.len(),
+            }
+        } else {
+            self.spans[..at].iter().fold(Span::default(), Span::plus)
+        };
         let remap: Vec<u32> = batch
             .strings
             .strings
