@@ -91,3 +91,24 @@ export function resultsShown(page) {
             }),
     );
 }
+
+/**
+ * The steps the bench times on a page: from handing `files` to the file input
+ * (`data-testid=file-input`) until the results are shown, then a click on `download`
+ * until its download starts. Resolves to { ms, shown_ms, download } (the Playwright
+ * download, for its bytes).
+ */
+export async function timeToDownload(page, files, download) {
+    let t1;
+    const t0 = performance.now();
+    await page.getByTestId('file-input').setInputFiles(files);
+    await resultsShown(page);
+    const shown = performance.now();
+    const started = page.waitForEvent('download').then((d) => {
+        t1 = performance.now();
+        return d;
+    });
+    await page.getByTestId(download).first().click();
+    const d = await started;
+    return { ms: t1 - t0, shown_ms: shown - t0, download: d };
+}
