@@ -369,6 +369,42 @@ mod tests {
         assert!(bands.iter().all(|b| b.min == 0.0 && b.max == 999.0));
     }
 
+    proptest::proptest! {
+        /// In any order, with repeats, NaN and points out of range: each column's band is
+        /// the min and max of the points that fall in it, as one pass per column finds.
+        #[test]
+        fn min_max_equals_the_extremes_of_each_column(
+            points in proptest::collection::vec(
+                (-20i64..120, proptest::prop_oneof![-1e6f64..1e6, proptest::strategy::Just(f64::NAN)]),
+                0..300,
+            ),
+            sorted in proptest::bool::ANY,
+            columns in 1u32..40,
+        ) {
+            let mut points = points;
+            if sorted {
+                points.sort_by_key(|p| p.0);
+            }
+            let (t0, t1) = (0, 99);
+            let expected: Vec<Band> = (0..columns)
+                .filter_map(|column| {
+                    let inside = points.iter().filter(|(t, v)| {
+                        (t0..=t1).contains(t)
+                            && !v.is_nan()
+                            && ((((t - t0) as f64) * (f64::from(columns) / (t1 - t0 + 1) as f64)) as u32)
+                                .min(columns - 1)
+                                == column
+                    });
+                    let (min, max) = inside.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, v)| {
+                        (lo.min(*v), hi.max(*v))
+                    });
+                    (min <= max).then_some(Band { column, min, max })
+                })
+                .collect();
+            proptest::prop_assert_eq!(min_max(points, t0, t1, columns), expected);
+        }
+    }
+
     #[test]
     fn consent_buckets_are_as_fine_as_the_span_allows() {
         assert_eq!(Bucket::for_span(0, 41 * 60_000), Bucket::Minute);
