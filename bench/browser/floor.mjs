@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, landingFiles, serveSite, timeToDownload } from './site.mjs';
+import { CHROMIUM_ARGS, landingFiles, round, serveSite, timeToDownload } from './site.mjs';
 
 const { values: args } = parseArgs({
     options: {
@@ -163,7 +163,6 @@ await writeFile(join(dir, 'reader.js'), READER);
 const site = await serveSite(dir);
 const browser = await chromium.launch({ executablePath: args.chromium, args: CHROMIUM_ARGS });
 const context = await browser.newContext({ acceptDownloads: true });
-const round = (ms) => Math.round(ms * 10) / 10;
 const median = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

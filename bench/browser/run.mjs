@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startServer } from '../duckdb-wasm/serve.mjs';
-import { CHROMIUM_ARGS, landingFiles, serveSite, timeToDownload } from './site.mjs';
+import { CHROMIUM_ARGS, landingFiles, round, serveSite, timeToDownload } from './site.mjs';
 
 const ZONES = [
     'customer_landing',
@@ -134,7 +134,6 @@ async function runDuckdbWasm(context, url, files) {
     });
 }
 
-const round = (ms) => Math.round(ms * 10) / 10;
 const emit = (line) => console.log(JSON.stringify(line));
 
 const files = await landingFiles(args.data);

@@ -112,3 +112,6 @@ export async function timeToDownload(page, files, download) {
     const d = await started;
     return { ms: t1 - t0, shown_ms: shown - t0, download: d };
 }
+
+/** Milliseconds to one decimal, as the bench scripts print them. */
+export const round = (ms) => Math.round(ms * 10) / 10;

@@ -27,7 +27,7 @@ test("course data shows the strict counts, then the rubric counts", async ({ pag
   const readers = cores > 1 ? Math.min(cores, 4) : 0;
   await expect(throughput).toHaveAttribute("data-readers", String(readers));
   await expect(throughput).toContainText(/Read .* MB \(110,909 records\) in [\d.]+ s: .*\/s/);
-  // Each file's row shows its size (told by the worker), as the page writes sizes.
+  // Each file's row shows its size, as the page writes sizes.
   const human = (n) => (n < 1000 ? `${n} B` : n < 1e6 ? `${(n / 1e3).toFixed(1)} KB` : `${(n / 1e6).toFixed(1)} MB`);
   for (const file of files) {
     const row = page.locator(`[data-testid="file-row"][data-name="${file.split("/").pop()}"]`);
