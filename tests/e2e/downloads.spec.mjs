@@ -1,8 +1,11 @@
 // 2. The machine_learning_curated download, in each format, with a salt typed into the
 //    page, is byte-identical to `stedi run` with the same policy and salt; so is the audit,
-//    for files hashed by the browser whole and for a file too large for that.
+//    for files hashed by the browser whole and for a file too large for that; and the zip
+//    of everything holds every file `stedi run` writes, with its bytes.
 import { test, expect } from "@playwright/test";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { filesUnder, generated, loadFiles, open, stediRun } from "./helpers.mjs";
 
@@ -55,5 +58,44 @@ test("a file too large to hash in one piece is read in chunks, with the same aud
   const expected = readFileSync(join(stediRun(["--salt", SALT, "--format", "jsonl"], inputs), "audit.json"), "utf8");
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-audit").click()]);
   expect(readFileSync(await download.path(), "utf8")).toBe(expected);
+  expect(errors).toEqual([]);
+});
+
+test("the zip of everything holds stedi run's files, each with its bytes", async ({ page }) => {
+  const inputs = filesUnder(generated());
+  const errors = await open(page);
+  await page.getByTestId("salt").fill(SALT);
+  await page.getByTestId("salt").press("Enter");
+  await loadFiles(page, inputs);
+  await page.getByTestId("zip-format").selectOption("csv");
+  // What the page says while the zip is made, however briefly.
+  await page.evaluate(() => {
+    window.preparingSeen = [];
+    new MutationObserver(() => {
+      const status = document.querySelector("[data-testid=preparing]");
+      if (status) window.preparingSeen.push(`${status.getAttribute("role")}: ${status.textContent}`);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByTestId("download-everything").click(),
+  ]);
+  expect(download.suggestedFilename()).toBe("stedi-lakehouse.zip");
+  const seen = await page.evaluate(() => window.preparingSeen);
+  expect(seen[0]).toMatch(/^status: Preparing stedi-lakehouse\.zip/);
+  for (const text of seen) expect(text).toMatch(/^status: Preparing stedi-lakehouse\.zip(: writing \S+ \(\d+ of 11\))?…$/);
+  await expect(page.getByTestId("preparing")).toBeHidden();
+  // Python's zipfile, a reader of its own, checks each entry's CRC as it extracts.
+  const unzipped = mkdtempSync(join(tmpdir(), "stedi-zip-"));
+  const script = "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2])";
+  execFileSync("python3", ["-c", script, await download.path(), unzipped]);
+  const expected = stediRun(["--salt", SALT, "--format", "csv"], inputs);
+  const names = readdirSync(expected).sort();
+  expect(names.length).toBe(11);
+  expect(readdirSync(unzipped).sort()).toEqual(names);
+  for (const name of names) {
+    const got = readFileSync(join(unzipped, name));
+    expect(got.equals(readFileSync(join(expected, name))), name).toBe(true);
+  }
   expect(errors).toEqual([]);
 });

@@ -5,6 +5,7 @@
 //! through [`bridge::Bridge`] with the messages of [`protocol`]. Nothing leaves the
 //! machine: the page's Content-Security-Policy forbids connections to anywhere else.
 
+pub mod archive;
 pub mod bridge;
 pub mod inbox;
 pub mod protocol;
@@ -217,6 +218,13 @@ impl Ctx {
 
     /// Asks the worker for a download.
     pub fn download(&self, what: Download) {
+        let name = what.file_name();
+        self.state.update(|s| {
+            s.preparing = Some(state::Preparing {
+                name,
+                writing: None,
+            })
+        });
         self.send(&ToWorker::Download(what), None);
     }
 
@@ -439,7 +447,13 @@ impl Ctx {
                 }
             }),
             FromWorker::Verified { checks } => state.update(|s| s.verification = Some(checks)),
+            FromWorker::Writing { name, done, total } => state.update(|s| {
+                if let Some(p) = &mut s.preparing {
+                    p.writing = Some((name, done, total));
+                }
+            }),
             FromWorker::File { name } => {
+                state.update(|s| s.preparing = None);
                 let saved = match &received.file {
                     Some(blob) => bridge::save_blob(&name, blob),
                     None => Err(format!(
@@ -452,6 +466,7 @@ impl Ctx {
             }
             FromWorker::Failed { message } => state.update(|s| {
                 s.running = false;
+                s.preparing = None;
                 s.notice = Some(message);
             }),
         }
@@ -511,6 +526,7 @@ pub fn App() -> impl IntoView {
         </header>
         <main>
             <ui::notice::Notice />
+            <ui::notice::Preparing />
             <ui::load::Load />
             <ui::policy::PolicyPanel />
             <ui::results::Results />

@@ -112,6 +112,19 @@ pub enum Download {
     Report(Format),
 }
 
+impl Download {
+    /// The name the download is saved as.
+    pub fn file_name(self) -> String {
+        match self {
+            Download::Zone(zone, format) => format.file_name(zone),
+            Download::Audit => "audit.json".into(),
+            Download::Quarantine => "quarantine.jsonl".into(),
+            Download::Everything(_) => "stedi-lakehouse.zip".into(),
+            Download::Report(_) => "report.html".into(),
+        }
+    }
+}
+
 /// The charts of a run that do not depend on a choice of customer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunCharts {
@@ -194,6 +207,16 @@ pub enum FromWorker {
         query: String,
         /// The series.
         series: Box<Result<CustomerSeries, String>>,
+    },
+    /// A download that writes a whole run (the zip, the audit, the report) has begun
+    /// writing the run's file `name`, with `done` of its `total` files written.
+    Writing {
+        /// The file being written, e.g. `accelerometer_landing.csv`.
+        name: String,
+        /// Files written before it.
+        done: u32,
+        /// The run's files.
+        total: u32,
     },
     /// A download is ready; its `Blob` is attached (as `file`).
     File {

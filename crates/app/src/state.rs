@@ -132,6 +132,18 @@ pub struct AppState {
     pub customer: Option<Result<CustomerSeries, String>>,
     /// Timing of the last load of files.
     pub load: LoadTiming,
+    /// A download asked for and not yet saved.
+    pub preparing: Option<Preparing>,
+}
+
+/// A download being made by the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preparing {
+    /// The name it will be saved as.
+    pub name: String,
+    /// For a download that writes a whole run: the file being written, how many were
+    /// written before it, and how many the run has.
+    pub writing: Option<(String, u32, u32)>,
 }
 
 impl Default for AppState {
@@ -160,6 +172,7 @@ impl Default for AppState {
             customer_query: String::new(),
             customer: None,
             load: LoadTiming::default(),
+            preparing: None,
         }
     }
 }

@@ -6,8 +6,7 @@ use crate::reader::{parse, wasm_bytes, Origin};
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
-use stedi_core::audit::{write_run, Audit};
+use stedi_core::audit::{write_run_each, Audit, EachFile, WriteFile};
 use stedi_core::export::{write_quarantine, Format, ZoneWriter};
 use stedi_core::ingest::{FileBatch, InputSummary, Landing, Source};
 use stedi_core::pii::Salt;
@@ -443,7 +442,13 @@ fn handle(
             })
         }
         ToWorker::Download(what) => {
-            match ready(state, what).map_or_else(|| download(state, what), Ok) {
+            let writing = |name: &str, done: usize| {
+                let (done, total) = (done as u32, stedi_core::audit::RUN_FILES as u32);
+                let name = name.to_string();
+                post(scope, &FromWorker::Writing { name, done, total });
+            };
+            let made = ready(state, what).map_or_else(|| download(state, what, &writing), Ok);
+            match made {
                 Ok((name, blob)) => {
                     post_with(scope, &FromWorker::File { name }, Some(&blob));
                 }
@@ -633,7 +638,7 @@ fn run(
         .as_ref()
         .is_some_and(|r| r.zones.rows(&state.landing, Zone::MachineLearningCurated) <= READY_ROWS);
     if small {
-        let ready = download(state, FEATURED).ok();
+        let ready = download(state, FEATURED, &|_, _| {}).ok();
         if let Some(run) = &mut state.run {
             run.ready = ready;
         }
@@ -723,7 +728,13 @@ fn ready(state: &State, what: Download) -> Option<(String, web_sys::Blob)> {
         .flatten()
 }
 
-fn download(state: &State, what: Download) -> Result<(String, web_sys::Blob), String> {
+/// Makes a download; one that writes a whole run tells `writing` of each of its files
+/// (its name, and how many were written before it).
+fn download(
+    state: &State,
+    what: Download,
+    writing: &dyn Fn(&str, usize),
+) -> Result<(String, web_sys::Blob), String> {
     let (Some(landing), Some(run)) = (state.built(), &state.run) else {
         return Err("the zones are out of date: wait for the run to finish, then download".into());
     };
@@ -736,133 +747,75 @@ fn download(state: &State, what: Download) -> Result<(String, web_sys::Blob), St
     PARTS.with(|p| p.borrow_mut().clear());
     let mut out = Parts::default();
     let fail = |e: stedi_core::Error| e.to_string();
+    let name = what.file_name();
+    let mime = mime(name.rsplit('.').next().unwrap_or_default());
     match what {
         Download::Zone(zone, format) => {
             writer.write(zone, format, &mut out).map_err(fail)?;
-            let name = format.file_name(zone);
-            Ok((name, out.into_blob(mime(format.extension()))?))
         }
         Download::Quarantine => {
             write_quarantine(&landing.quarantine, &mut out).map_err(fail)?;
-            Ok(("quarantine.jsonl".into(), out.into_blob(mime("jsonl"))?))
         }
         // The audit and the report list output hashes: the run is written through hashes
         // only, keeping just the file asked for.
-        Download::Audit => {
-            let audit = keep_one(
-                landing,
-                run,
-                stedi_core::export::Format::Jsonl,
-                "audit.json",
-            )?;
-            out.write_all(&audit).map_err(|e| e.to_string())?;
-            Ok(("audit.json".into(), out.into_blob(mime("json"))?))
-        }
-        Download::Report(format) => {
-            let report = keep_one(landing, run, format, "report.html")?;
-            out.write_all(&report).map_err(|e| e.to_string())?;
-            Ok(("report.html".into(), out.into_blob(mime("html"))?))
+        Download::Audit | Download::Report(_) => {
+            let format = match what {
+                Download::Report(format) => format,
+                _ => stedi_core::export::Format::Jsonl,
+            };
+            let mut keep = keep_one(&name, &mut out);
+            write_files(landing, run, format, writing, &mut keep).map_err(fail)?;
         }
         Download::Everything(format) => {
-            let zip = zip_run(landing, run, format)?;
-            for part in zip.chunks(PART) {
-                out.write_all(part).map_err(|e| e.to_string())?;
-            }
-            Ok(("stedi-lakehouse.zip".into(), out.into_blob(mime("zip"))?))
+            let zip = crate::archive::write_zip(out, |each| {
+                write_files(landing, run, format, writing, each)
+            });
+            out = zip.map_err(fail)?.1;
         }
     }
+    Ok((name, out.into_blob(mime)?))
 }
 
-/// Writes a whole run, as `stedi run` does, keeping only the bytes of the file `keep`.
-fn keep_one(
+/// Writes the run's files as `stedi run` does (the audit and the report list every
+/// other file's hash), each through `each`, telling `writing` of each.
+fn write_files(
     landing: &Landing,
     run: &Run,
     format: stedi_core::export::Format,
-    keep: &str,
-) -> Result<Vec<u8>, String> {
-    let kept: Arc<Mutex<Vec<u8>>> = Arc::default();
-    /// The kept file's bytes; every other file only passes through the hashes.
-    struct Keep(Option<Arc<Mutex<Vec<u8>>>>);
-    impl Write for Keep {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            if let Some(kept) = &self.0 {
-                kept.lock()
-                    .map_err(|_| std::io::Error::other("poisoned"))?
-                    .extend_from_slice(buf);
-            }
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    write_run(
+    writing: &dyn Fn(&str, usize),
+    each: &mut EachFile<'_>,
+) -> stedi_core::Result<Audit> {
+    let (zones, policy, salt) = (&run.zones, &run.policy, &run.salt);
+    let mut done = 0;
+    let mut telling = |name: &str, write: &mut WriteFile<'_>| {
+        writing(name, done);
+        done += 1;
+        each(name, write)
+    };
+    write_run_each(
         landing,
-        &run.zones,
-        &run.policy,
-        &run.salt,
+        zones,
+        policy,
+        salt,
         run.salt_given,
         format,
-        &mut |name| Ok(Keep((name == keep).then(|| kept.clone()))),
+        &mut telling,
     )
-    .map_err(|e| e.to_string())?;
-    let bytes = std::mem::take(&mut *kept.lock().map_err(|_| "poisoned".to_string())?);
-    Ok(bytes)
 }
 
-/// Every file `stedi run` writes, with the same bytes, compressed into one zip as they are
-/// written (a fixed timestamp keeps the archive's bytes reproducible).
-fn zip_run(
-    landing: &Landing,
-    run: &Run,
-    format: stedi_core::export::Format,
-) -> Result<Vec<u8>, String> {
-    use zip::write::SimpleFileOptions;
-    type Zip = Arc<Mutex<zip::ZipWriter<std::io::Cursor<Vec<u8>>>>>;
-    /// Writes into the zip's current entry; the run writes its files one after another.
-    struct Entry(Zip);
-    impl Write for Entry {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?
-                .write(buf)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
+/// Keeps the bytes of the file `keep` in `out`; every other file only passes through
+/// the hashes.
+fn keep_one<'o>(
+    keep: &'o str,
+    out: &'o mut Parts,
+) -> impl FnMut(&str, &mut WriteFile<'_>) -> stedi_core::Result<()> + 'o {
+    move |name, write| {
+        if name == keep {
+            write(out)
+        } else {
+            write(&mut std::io::sink())
         }
     }
-    let options = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip::DateTime::default());
-    let zip: Zip = Arc::new(Mutex::new(zip::ZipWriter::new(std::io::Cursor::new(
-        Vec::new(),
-    ))));
-    write_run(
-        landing,
-        &run.zones,
-        &run.policy,
-        &run.salt,
-        run.salt_given,
-        format,
-        &mut |name| {
-            zip.lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?
-                .start_file(name, options)
-                .map_err(std::io::Error::other)?;
-            Ok(Entry(zip.clone()))
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    let zip = Arc::try_unwrap(zip)
-        .map_err(|_| "the zip is still being written".to_string())?
-        .into_inner()
-        .map_err(|_| "poisoned".to_string())?;
-    let bytes = zip
-        .finish()
-        .map_err(|e| format!("could not build the zip: {e}"))?
-        .into_inner();
-    Ok(bytes)
 }
 
 fn mime(extension: &str) -> &'static str {

@@ -142,13 +142,68 @@ pub fn write_run<W: Write + Send>(
     format: Format,
     open: &mut dyn FnMut(&str) -> std::io::Result<W>,
 ) -> Result<Audit> {
+    write_run_each(
+        landing,
+        zones,
+        policy,
+        salt,
+        salt_given,
+        format,
+        &mut opening(open),
+    )
+}
+
+/// `each` for [`write_run_each`] from `open`: a file is closed by dropping its writer.
+fn opening<'o, W: Write + Send>(
+    open: &'o mut dyn FnMut(&str) -> std::io::Result<W>,
+) -> impl FnMut(&str, &mut WriteFile<'_>) -> Result<()> + 'o {
+    move |name, write| {
+        let mut file = open(name).map_err(|e| Error::export(name, e))?;
+        write(&mut file)
+    }
+}
+
+/// How many files [`write_run`] writes: the zones, the quarantine, the audit, the report.
+pub const RUN_FILES: usize = Zone::ALL.len() + 3;
+
+/// Writes a file: given the writer it goes to, writes all of it.
+pub type WriteFile<'a> = dyn FnMut(&mut (dyn Write + Send)) -> Result<()> + 'a;
+
+/// Takes each file of a run with its name: opens it, has it written, closes it.
+pub type EachFile<'a> = dyn FnMut(&str, &mut WriteFile<'_>) -> Result<()> + 'a;
+
+/// [`write_run`]'s files, in its order, each handed to `each` with its name and the
+/// writing of its bytes: `each` opens the file, calls the writing with it, and closes
+/// it, so a file can be closed by more than a drop (an entry of a zip archive, whose end
+/// is written after its data). Returns the audit.
+pub fn write_run_each(
+    landing: &Landing,
+    zones: &Zones,
+    policy: &Policy,
+    salt: &Salt,
+    salt_given: bool,
+    format: Format,
+    each: &mut EachFile<'_>,
+) -> Result<Audit> {
     let mut audit = Audit::new(landing, zones, policy, salt_given);
     let files = RunFiles::new(landing, policy, salt, format);
     for (i, name) in files.names.iter().enumerate() {
-        let file = open(name).map_err(|e| Error::export(name, e))?;
-        audit.outputs.push(files.write(zones, i, file)?);
+        let mut summary = None;
+        each(name, &mut |file| {
+            summary = Some(files.write(zones, i, file)?);
+            Ok(())
+        })?;
+        audit.outputs.push(summary.ok_or_else(|| unwritten(name))?);
     }
-    finish_run(audit, open)
+    finish_run(audit, each)
+}
+
+/// A file `each` opened but did not write: the run would be incomplete.
+fn unwritten(name: &str) -> Error {
+    Error::export(
+        name,
+        std::io::Error::other("the file was opened but never written"),
+    )
 }
 
 /// Builds the zones and writes [`write_run`]'s files on `threads` threads (the files are
@@ -254,7 +309,7 @@ pub fn build_and_write_threads<W: Write + Send>(
     for summary in summaries.into_iter().flatten() {
         audit.outputs.push(summary?);
     }
-    let audit = finish_run(audit, open)?;
+    let audit = finish_run(audit, &mut opening(open))?;
     Ok((zones, audit))
 }
 
@@ -315,18 +370,21 @@ impl<'a> RunFiles<'a> {
 }
 
 /// Writes audit.json and report.html after the other files.
-fn finish_run<W: Write>(
-    audit: Audit,
-    open: &mut dyn FnMut(&str) -> std::io::Result<W>,
-) -> Result<Audit> {
+fn finish_run(audit: Audit, each: &mut EachFile<'_>) -> Result<Audit> {
     for (name, text) in [
         ("audit.json", audit.to_json()),
         ("report.html", crate::report::render(&audit)),
     ] {
-        let mut file = open(name).map_err(|e| Error::export(name, e))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.flush())
-            .map_err(|e| Error::export(name, e))?;
+        let mut written = false;
+        each(name, &mut |file| {
+            written = true;
+            file.write_all(text.as_bytes())
+                .and_then(|()| file.flush())
+                .map_err(|e| Error::export(name, e))
+        })?;
+        if !written {
+            return Err(unwritten(name));
+        }
     }
     Ok(audit)
 }

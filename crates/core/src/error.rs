@@ -51,7 +51,9 @@ impl std::error::Error for Error {
 }
 
 impl Error {
-    pub(crate) fn export(
+    /// A failure to write `output`, e.g. by a caller of [`crate::audit::write_run_each`]
+    /// that puts the files of a run into an archive.
+    pub fn export(
         output: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Self {

@@ -1,4 +1,4 @@
-//! A message about the whole page, with a way to dismiss it.
+//! A message about the whole page, with a way to dismiss it, and the download being made.
 
 use crate::Ctx;
 use leptos::prelude::*;
@@ -21,5 +21,41 @@ pub fn Notice() -> impl IntoView {
                 </button>
             </div>
         </Show>
+    }
+}
+
+/// While a download is being made: its name and, for one that writes a whole run, the
+/// file being written with a bar of the files done. Kept in view at the foot of the
+/// window, since downloads are asked for from anywhere on the page.
+#[component]
+pub fn Preparing() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let preparing = move || ctx.state.with(|s| s.preparing.clone());
+    view! {
+        {move || {
+            preparing()
+                .map(|p| {
+                    let (step, bar) = match p.writing {
+                        Some((file, done, total)) => (
+                            format!(": writing {file} ({} of {total})", done + 1),
+                            Some(view! {
+                                <progress
+                                    data-testid="preparing-bar"
+                                    max=total
+                                    value=done
+                                    aria-label="Files written"
+                                ></progress>
+                            }),
+                        ),
+                        None => (String::new(), None),
+                    };
+                    view! {
+                        <div class="preparing" role="status" aria-live="polite" data-testid="preparing">
+                            <span>"Preparing " {p.name} {step} "…"</span>
+                            {bar}
+                        </div>
+                    }
+                })
+        }}
     }
 }
