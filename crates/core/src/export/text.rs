@@ -167,29 +167,31 @@ pub(super) fn jsonl(
 /// reads back as it (what ryu and lexical both print) is those decimals, so it is written
 /// here directly; their general algorithms took a fifth of a run's time. `None` for others.
 fn short_decimal(v: f64, out: &mut [u8]) -> Option<&[u8]> {
-    // Below 1e9 the gap between floats is far below 0.001: one decimal form can read back.
+    // Below 1e9 the gap between floats is far below 0.001: one decimal form can read back
+    // (and NaN fails the comparison).
     let a = v.abs();
-    if v.is_nan() || a >= 1e9 {
+    if !(a < 1e9) {
         return None;
     }
-    // Truncating `|v| * scale + 0.5` rounds: a value that is some k / scale is far closer
-    // to k than the half-way points, so no k is missed. The fewest places that read back.
-    const POW: [u64; 4] = [1, 10, 100, 1000];
-    let (places, scaled) = if (a as u64) as f64 == a {
-        (0, a as u64)
-    } else {
-        (1..POW.len())
-            .map(|places| (places, (a * POW[places] as f64 + 0.5) as u64))
-            .find(|&(places, k)| k as f64 / POW[places] as f64 == a)?
-    };
-    let (int, frac) = (scaled / POW[places], scaled % POW[places]);
-    let mut at = 0;
-    if v.is_sign_negative() {
-        out[0] = b'-';
-        at = 1;
+    // Truncating `|v| * 1000 + 0.5` rounds: a value that is some k / 1000 is far closer to
+    // k than the half-way points. It is one exactly when k / 1000 reads back as it.
+    let thousandths = (a * 1000.0 + 0.5) as u64;
+    if thousandths as f64 / 1000.0 != a {
+        return None;
     }
-    // The integer part's digits, then the fraction's, zero-padded to `places` (".0" for
-    // an integer, as ryu writes it).
+    // Then `a` lies in [int, int + 1), and k / 1000 with its fraction's trailing zeros
+    // dropped is the same quotient, so it reads back too: the fewest places (one at least,
+    // ".0" for an integer, as ryu writes it). In 32 bits: WebAssembly has no 64-bit
+    // multiply-high, so dividing a u64 by a constant is a hardware division there.
+    let int = a as u32;
+    let frac = (thousandths - u64::from(int) * 1000) as u32;
+    let (frac, places) = match frac {
+        f if f % 100 == 0 => (f / 100, 1),
+        f if f % 10 == 0 => (f / 10, 2),
+        f => (f, 3),
+    };
+    out[0] = b'-';
+    let mut at = usize::from(v.is_sign_negative());
     let int_len = int.checked_ilog10().map_or(1, |l| l as usize + 1);
     let mut rest = int;
     for d in out[at..at + int_len].iter_mut().rev() {
@@ -198,7 +200,7 @@ fn short_decimal(v: f64, out: &mut [u8]) -> Option<&[u8]> {
     }
     at += int_len;
     out[at] = b'.';
-    let (mut rest, places) = (frac, places.max(1));
+    let mut rest = frac;
     for d in out[at + 1..at + 1 + places].iter_mut().rev() {
         *d = b'0' + (rest % 10) as u8;
         rest /= 10;
@@ -336,6 +338,10 @@ mod tests {
             (-0.0, "-0.0"),
             (12.125, "12.125"),
             (0.001, "0.001"),
+            (2.999, "2.999"),
+            (-7.25, "-7.25"),
+            (100.5, "100.5"),
+            (999_999_999.999, "999999999.999"),
         ] {
             assert_eq!(short_decimal(v, &mut buf), Some(text.as_bytes()), "{v}");
         }
