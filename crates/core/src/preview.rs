@@ -5,8 +5,8 @@ use crate::export::{Cell, Names, ZoneWriter};
 use crate::ingest::Landing;
 use crate::policy::{MlJoin, Policy};
 use crate::zones::{Zone, Zones};
+use arrow_schema::DataType;
 use serde::{Deserialize, Serialize};
-use std::cmp::Ordering;
 
 /// Rows per preview page.
 pub const PREVIEW_ROWS: usize = 100;
@@ -335,14 +335,14 @@ pub(crate) fn find_record(landing: &Landing, zones: &Zones, query: &str) -> Resu
         })
 }
 
-/// Orders cells of one column: numbers as numbers, text as text.
-fn compare(a: &Cell<'_>, b: &Cell<'_>) -> Ordering {
-    match (a, b) {
-        (Cell::Text(a), Cell::Text(b)) => a.cmp(b),
-        (Cell::Int(a), Cell::Int(b)) => a.cmp(b),
-        (Cell::Float(a), Cell::Float(b)) => a.total_cmp(b),
-        _ => Ordering::Equal,
-    }
+/// `positions` ordered by `key`, ties in the order of the positions (ascending).
+fn order_by<K: Ord>(positions: Vec<u32>, descending: bool, key: impl Fn(u32) -> K) -> Vec<u32> {
+    let mut keyed: Vec<(K, u32)> = positions.into_iter().map(|p| (key(p), p)).collect();
+    keyed.sort_unstable_by(|(a, pa), (b, pb)| {
+        let by_key = if descending { b.cmp(a) } else { a.cmp(b) };
+        by_key.then(pa.cmp(pb))
+    });
+    keyed.into_iter().map(|(_, p)| p).collect()
 }
 
 /// A cell as the table shows it (null as empty).
@@ -447,26 +447,38 @@ impl<'a> ZoneTable<'a> {
                 .collect()
         };
         if let Some(sort) = selection.sort {
-            let columns = self.writer.schema(zone).fields().len();
-            if sort.column < columns {
-                let keys: Vec<Cell<'_>> = positions
-                    .iter()
-                    .map(|p| self.cell(zone, *p as usize, sort.column))
-                    .collect();
-                let mut order: Vec<usize> = (0..positions.len()).collect();
-                // Stable: equal values keep the zone's order.
-                order.sort_by(|a, b| {
-                    let o = compare(&keys[*a], &keys[*b]);
-                    if sort.descending {
-                        o.reverse()
-                    } else {
-                        o
-                    }
-                });
-                positions = order.into_iter().map(|i| positions[i]).collect();
+            if sort.column < self.writer.schema(zone).fields().len() {
+                positions = self.sorted(zone, positions, sort);
             }
         }
         positions
+    }
+
+    /// `positions` (in zone order) ordered by a column, equal values keeping zone order.
+    /// Each row's key is taken once, as a number where the column holds numbers, and kept
+    /// beside its position: as the positions differ, an unstable sort on (key, position)
+    /// gives the stable order, with no buffer beside the keys.
+    fn sorted(&self, zone: Zone, positions: Vec<u32>, sort: Sort) -> Vec<u32> {
+        let cell = |p: u32| self.cell(zone, p as usize, sort.column);
+        let descending = sort.descending;
+        match self.writer.schema(zone).field(sort.column).data_type() {
+            DataType::Int64 => order_by(positions, descending, |p| match cell(p) {
+                Cell::Int(v) => v,
+                _ => None,
+            }),
+            // Ordered as `f64::total_cmp` orders them (NaN and -0.0 included).
+            DataType::Float64 => order_by(positions, descending, |p| match cell(p) {
+                Cell::Float(v) => {
+                    let bits = v.to_bits() as i64;
+                    bits ^ (((bits >> 63) as u64) >> 1) as i64
+                }
+                _ => 0,
+            }),
+            _ => order_by(positions, descending, |p| match cell(p) {
+                Cell::Text(v) => v,
+                _ => None,
+            }),
+        }
     }
 
     /// For customers the selection's search finds (at most 5): why they are missing from
@@ -531,6 +543,7 @@ mod tests {
     use crate::ingest::{read_bytes, Source};
     use crate::pii::Salt;
     use crate::policy::{Pii, Preset};
+    use proptest::prelude::*;
 
     fn landing() -> Landing {
         let customers = [
@@ -602,6 +615,88 @@ mod tests {
             zone,
             sort: sort.map(|(column, descending)| Sort { column, descending }),
             query: query.into(),
+        }
+    }
+
+    /// The order a sort must give: cells compared as their type orders them, a stable
+    /// sort of the zone's order.
+    fn reference_order(t: &ZoneTable, zone: Zone, sort: Sort) -> Vec<u32> {
+        let compare = |a: &Cell<'_>, b: &Cell<'_>| match (a, b) {
+            (Cell::Text(a), Cell::Text(b)) => a.cmp(b),
+            (Cell::Int(a), Cell::Int(b)) => a.cmp(b),
+            (Cell::Float(a), Cell::Float(b)) => a.total_cmp(b),
+            _ => panic!("a column holds one type"),
+        };
+        let rows = t.writer.zones.rows(t.landing(), zone) as u32;
+        let mut order: Vec<u32> = (0..rows).collect();
+        order.sort_by(|a, b| {
+            let o = compare(
+                &t.cell(zone, *a as usize, sort.column),
+                &t.cell(zone, *b as usize, sort.column),
+            );
+            if sort.descending {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+        order
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn every_column_sorts_as_its_cells_compare_equal_ones_in_zone_order(
+            readings in prop::collection::vec(
+                (0usize..4, 0i64..6, prop_oneof![
+                    Just(0.0),
+                    Just(-0.0),
+                    (-3i32..3).prop_map(|v| f64::from(v) / 2.0),
+                    any::<f64>().prop_filter("JSON numbers are finite", |v| v.is_finite()),
+                ]),
+                0..30,
+            ),
+            steps in prop::collection::vec((0usize..4, 0i64..6, -2i64..3), 0..30),
+            consent in prop::collection::vec(prop::option::of(0i64..4), 4),
+        ) {
+            let customers: Vec<String> = consent
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let name = if i % 2 == 0 { serde_json::json!(format!("n{}", 3 - i)) } else { serde_json::Value::Null };
+                    serde_json::json!({"customerName": name, "email": format!("{i}@x"), "serialNumber": format!("s{i}"),
+                        "registrationDate": 1, "lastUpdateDate": 2, "shareWithResearchAsOfDate": c}).to_string()
+                })
+                .collect();
+            let phones: Vec<String> = readings
+                .iter()
+                .map(|(who, t, x)| {
+                    let x = serde_json::Number::from_f64(*x).map_or("null".to_string(), |n| n.to_string());
+                    format!(r#"{{"user":"{who}@x","timestamp":{t},"x":{x},"y":1,"z":{t}}}"#)
+                })
+                .collect();
+            let steps: Vec<String> = steps
+                .iter()
+                .map(|(who, t, d)| format!(r#"{{"sensorReadingTime":{t},"serialNumber":"s{who}","distanceFromObject":{d}}}"#))
+                .collect();
+            let l = Landing::from_batches(vec![
+                read_bytes("c.json", Some(Source::Customer), customers.join("\n").as_bytes()),
+                read_bytes("a.json", Some(Source::Accelerometer), phones.join("\n").as_bytes()),
+                read_bytes("s.json", Some(Source::StepTrainer), steps.join("\n").as_bytes()),
+            ]);
+            let policy = Policy::preset(Preset::Rubric);
+            let zones = Zones::build(&l, &policy);
+            let salt = Salt::given("s");
+            let t = ZoneTable::new(ZoneWriter { landing: &l, zones: &zones, pii: Pii::Pseudonymize, salt: &salt }, &policy);
+            for zone in Zone::ALL {
+                for column in 0..t.writer.schema(zone).fields().len() {
+                    for descending in [false, true] {
+                        let sort = Sort { column, descending };
+                        let sel = Selection { zone, sort: Some(sort), query: String::new() };
+                        prop_assert_eq!(t.select(&sel), reference_order(&t, zone, sort), "{:?} {:?}", zone, sort);
+                    }
+                }
+            }
         }
     }
 

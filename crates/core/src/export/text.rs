@@ -170,7 +170,7 @@ fn short_decimal(v: f64, out: &mut [u8]) -> Option<&[u8]> {
     // Below 1e9 the gap between floats is far below 0.001: one decimal form can read back
     // (and NaN fails the comparison).
     let a = v.abs();
-    if !(a < 1e9) {
+    if a.is_nan() || a >= 1e9 {
         return None;
     }
     // Truncating `|v| * 1000 + 0.5` rounds: a value that is some k / 1000 is far closer to
