@@ -6,11 +6,12 @@
 //! `cargo run --release -p stedi-core --example preview_sort -- RUNS FILE...`, or built
 //! for wasm32-wasip1 and run by `node bench/wasi/run.mjs` to time it as WebAssembly.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 use stedi_core::export::ZoneWriter;
-use stedi_core::ingest::{FileReader, Landing};
 use stedi_core::pii::Salt;
 use stedi_core::preview::{Selection, Sort, ZoneTable};
 use stedi_core::{Policy, Preset, Zone, Zones};
@@ -37,17 +38,7 @@ unsafe impl GlobalAlloc for Counting {
 static COUNTING: Counting = Counting;
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
-    let batches = args
-        .map(|path| {
-            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-            let mut reader = FileReader::new(path, None);
-            reader.feed(&bytes);
-            reader.finish()
-        })
-        .collect();
-    let landing = Landing::from_batches(batches);
+    let (runs, landing) = common::runs_and_landing();
     let policy = Policy::preset(Preset::Strict);
     let zones = Zones::build(&landing, &policy);
     let salt = Salt::given("preview-sort");
