@@ -218,13 +218,7 @@ impl Ctx {
 
     /// Asks the worker for a download.
     pub fn download(&self, what: Download) {
-        let name = what.file_name();
-        self.state.update(|s| {
-            s.preparing = Some(state::Preparing {
-                name,
-                writing: None,
-            })
-        });
+        self.state.update(|s| s.download_asked(what.file_name()));
         self.send(&ToWorker::Download(what), None);
     }
 
@@ -262,6 +256,8 @@ impl Ctx {
             s.load_from = 0;
             s.running = false;
             s.result = None;
+            // The fresh worker makes none of the downloads asked of the old one.
+            s.preparing.clear();
             s.notice = Some(format!(
                 "Cancelled. {dropped} file(s) not read were removed; add them again to use them."
             ));
@@ -448,12 +444,10 @@ impl Ctx {
             }),
             FromWorker::Verified { checks } => state.update(|s| s.verification = Some(checks)),
             FromWorker::Writing { name, done, total } => state.update(|s| {
-                if let Some(p) = &mut s.preparing {
-                    p.writing = Some((name, done, total));
-                }
+                s.download_writing(name, done, total);
             }),
             FromWorker::File { name } => {
-                state.update(|s| s.preparing = None);
+                state.update(AppState::download_made);
                 let saved = match &received.file {
                     Some(blob) => bridge::save_blob(&name, blob),
                     None => Err(format!(
@@ -466,7 +460,7 @@ impl Ctx {
             }
             FromWorker::Failed { message } => state.update(|s| {
                 s.running = false;
-                s.preparing = None;
+                s.download_made();
                 s.notice = Some(message);
             }),
         }

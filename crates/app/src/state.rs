@@ -132,8 +132,8 @@ pub struct AppState {
     pub customer: Option<Result<CustomerSeries, String>>,
     /// Timing of the last load of files.
     pub load: LoadTiming,
-    /// A download asked for and not yet saved.
-    pub preparing: Option<Preparing>,
+    /// Downloads asked for and not yet saved, in the order the worker makes them.
+    pub preparing: std::collections::VecDeque<Preparing>,
 }
 
 /// A download being made by the worker.
@@ -172,12 +172,32 @@ impl Default for AppState {
             customer_query: String::new(),
             customer: None,
             load: LoadTiming::default(),
-            preparing: None,
+            preparing: Default::default(),
         }
     }
 }
 
 impl AppState {
+    /// A download was asked of the worker, which makes downloads in the order asked.
+    pub fn download_asked(&mut self, name: String) {
+        self.preparing.push_back(Preparing {
+            name,
+            writing: None,
+        });
+    }
+
+    /// The download being made is writing a run's file `name`, `done` of `total` written.
+    pub fn download_writing(&mut self, name: String, done: u32, total: u32) {
+        if let Some(p) = self.preparing.front_mut() {
+            p.writing = Some((name, done, total));
+        }
+    }
+
+    /// The download being made was saved, or could not be made.
+    pub fn download_made(&mut self) {
+        self.preparing.pop_front();
+    }
+
     /// Adds a file being read; returns its id.
     pub fn add_file(&mut self, name: String, size: u64) -> u32 {
         if !self.is_reading() {
@@ -296,6 +316,28 @@ mod tests {
         let b = s.add_file("b".into(), 50);
         s.file_mut(b).unwrap().status = FileStatus::Reading(10);
         assert_eq!(s.progress(), (10, 50));
+    }
+
+    #[test]
+    fn downloads_are_shown_in_the_order_the_worker_makes_them() {
+        let mut s = AppState::default();
+        s.download_asked("stedi-lakehouse.zip".into());
+        s.download_asked("audit.json".into());
+        s.download_writing("accelerometer_landing.csv".into(), 1, 11);
+        let first = s.preparing.front().unwrap();
+        assert_eq!(first.name, "stedi-lakehouse.zip");
+        assert_eq!(
+            first.writing,
+            Some(("accelerometer_landing.csv".into(), 1, 11))
+        );
+        s.download_made();
+        let next = s.preparing.front().unwrap();
+        assert_eq!((next.name.as_str(), &next.writing), ("audit.json", &None));
+        s.download_made();
+        s.download_made();
+        assert!(s.preparing.is_empty());
+        s.download_writing("quarantine.jsonl".into(), 0, 11);
+        assert!(s.preparing.is_empty(), "a late message shows no download");
     }
 
     #[test]

@@ -24,17 +24,25 @@ pub fn Notice() -> impl IntoView {
     }
 }
 
-/// While a download is being made: its name and, for one that writes a whole run, the
-/// file being written with a bar of the files done. Kept in view at the foot of the
-/// window, since downloads are asked for from anywhere on the page.
+/// While downloads are being made: the first one's name and, for one that writes a whole
+/// run, the file being written with a bar of the files done; and how many wait after it.
+/// Kept in view at the foot of the window: downloads are asked for from all over the page.
 #[component]
 pub fn Preparing() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let preparing = move || ctx.state.with(|s| s.preparing.clone());
+    let preparing = move || {
+        ctx.state
+            .with(|s| (s.preparing.front().cloned(), s.preparing.len()))
+    };
     view! {
         {move || {
-            preparing()
+            let (first, asked) = preparing();
+            first
                 .map(|p| {
+                    let more = match asked {
+                        1 => String::new(),
+                        n => format!(" ({} more after it)", n - 1),
+                    };
                     let (step, bar) = match p.writing {
                         Some((file, done, total)) => (
                             format!(": writing {file} ({} of {total})", done + 1),
@@ -51,7 +59,7 @@ pub fn Preparing() -> impl IntoView {
                     };
                     view! {
                         <div class="preparing" role="status" aria-live="polite" data-testid="preparing">
-                            <span>"Preparing " {p.name} {step} "…"</span>
+                            <span>"Preparing " {p.name} {step} "…" {more}</span>
                             {bar}
                         </div>
                     }
