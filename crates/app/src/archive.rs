@@ -11,7 +11,7 @@ use stedi_core::Error;
 /// The entries' time: the earliest a zip can hold, so the same run gives the same bytes.
 const ENTRY_TIME: i64 = 315_532_800; // 1980-01-01T00:00:00Z
 
-/// The files `files` writes (as [`write_run_each`] does a run's) as a zip written into
+/// The files `files` writes (as [`stedi_core::audit::write_run_each`] does a run's) as a zip written into
 /// `out`. Returns what `files` returns, and `out`.
 pub fn write_zip<W: Write + Send, T>(
     out: W,

@@ -443,9 +443,9 @@ impl Ctx {
                 }
             }),
             FromWorker::Verified { checks } => state.update(|s| s.verification = Some(checks)),
-            FromWorker::Writing { name, done, total } => state.update(|s| {
-                s.download_writing(name, done, total);
-            }),
+            FromWorker::Writing { name, done, total } => {
+                state.update(|s| s.download_writing(name, done, total))
+            }
             FromWorker::File { name } => {
                 state.update(AppState::download_made);
                 let saved = match &received.file {

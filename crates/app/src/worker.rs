@@ -758,11 +758,11 @@ fn download(
         }
         // The audit and the report list output hashes: the run is written through hashes
         // only, keeping just the file asked for.
-        Download::Audit | Download::Report(_) => {
-            let format = match what {
-                Download::Report(format) => format,
-                _ => stedi_core::export::Format::Jsonl,
-            };
+        Download::Audit => {
+            let mut keep = keep_one(&name, &mut out);
+            write_files(landing, run, Format::Jsonl, writing, &mut keep).map_err(fail)?;
+        }
+        Download::Report(format) => {
             let mut keep = keep_one(&name, &mut out);
             write_files(landing, run, format, writing, &mut keep).map_err(fail)?;
         }
