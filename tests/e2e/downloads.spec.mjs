@@ -1,7 +1,9 @@
 // 2. The machine_learning_curated download, in each format, with a salt typed into the
 //    page, is byte-identical to `stedi run` with the same policy and salt; so is the audit,
 //    for files hashed by the browser whole and for a file too large for that; and the zip
-//    of everything holds every file `stedi run` writes, with its bytes.
+//    of everything holds every file `stedi run` writes, with its bytes; so does a
+//    machine_learning_curated large enough to be written in parts by the readers at once,
+//    with downloads asked for meanwhile coming in the order asked.
 import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -10,6 +12,17 @@ import { join } from "node:path";
 import { filesUnder, generated, loadFiles, open, stediRun } from "./helpers.mjs";
 
 const SALT = "reviewed-salt-42";
+
+/** Records in `window.preparingSeen` what the page says while downloads are made, however briefly. */
+async function watchPreparing(page) {
+  await page.evaluate(() => {
+    window.preparingSeen = [];
+    new MutationObserver(() => {
+      const status = document.querySelector("[data-testid=preparing]");
+      if (status) window.preparingSeen.push(`${status.getAttribute("role")}: ${status.textContent}`);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+}
 
 test("machine_learning_curated downloads equal stedi run's files", async ({ page }) => {
   const inputs = filesUnder(generated());
@@ -68,14 +81,7 @@ test("the zip of everything holds stedi run's files, each with its bytes", async
   await page.getByTestId("salt").press("Enter");
   await loadFiles(page, inputs);
   await page.getByTestId("zip-format").selectOption("csv");
-  // What the page says while the zip is made, however briefly.
-  await page.evaluate(() => {
-    window.preparingSeen = [];
-    new MutationObserver(() => {
-      const status = document.querySelector("[data-testid=preparing]");
-      if (status) window.preparingSeen.push(`${status.getAttribute("role")}: ${status.textContent}`);
-    }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
+  await watchPreparing(page);
   const [download] = await Promise.all([
     page.waitForEvent("download"),
     page.getByTestId("download-everything").click(),
@@ -97,5 +103,43 @@ test("the zip of everything holds stedi run's files, each with its bytes", async
     const got = readFileSync(join(unzipped, name));
     expect(got.equals(readFileSync(join(expected, name))), name).toBe(true);
   }
+  expect(errors).toEqual([]);
+});
+
+test("a large machine_learning_curated is written in parts by the readers at once, as stedi run writes it", async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  // Scale 6: more rows than two parts of 65,536, so the readers write some of them.
+  const inputs = filesUnder(generated(6));
+  const errors = await open(page);
+  await page.getByTestId("salt").fill(SALT);
+  await page.getByTestId("salt").press("Enter");
+  await loadFiles(page, inputs);
+  const rows = Number(await page.getByTestId("zone-machine_learning_curated").first().getAttribute("data-rows"));
+  expect(rows).toBeGreaterThan(2 * 65536);
+  await watchPreparing(page);
+  // Three downloads asked at once (the CSV may still be being made ahead): each comes,
+  // in the order asked, with stedi run's bytes.
+  const got = [];
+  page.on("download", (d) => got.push(d));
+  await page.getByTestId("download-machine_learning_curated-jsonl").first().click();
+  await page.getByTestId("download-machine_learning_curated-csv").first().click();
+  await page.getByTestId("download-quarantine").click();
+  await expect.poll(() => got.length, { timeout: 60_000 }).toBe(3);
+  const names = ["machine_learning_curated.jsonl", "machine_learning_curated.csv", "quarantine.jsonl"];
+  expect(got.map((d) => d.suggestedFilename())).toEqual(names);
+  for (const [i, format] of ["jsonl", "csv", "jsonl"].entries()) {
+    const expected = readFileSync(join(stediRun(["--salt", SALT, "--format", format], inputs), names[i]));
+    const bytes = readFileSync(await got[i].path());
+    expect(bytes.length, names[i]).toBe(expected.length);
+    expect(bytes.equals(expected), names[i]).toBe(true);
+  }
+  // The JSON Lines were written in parts, and the page said how far.
+  const seen = await page.evaluate(() => window.preparingSeen);
+  expect(seen.some((t) => /^status: Preparing machine_learning_curated\.jsonl: \d+ of \d+ parts written…/.test(t))).toBe(
+    true,
+  );
+  await expect(page.getByTestId("preparing")).toBeHidden();
   expect(errors).toEqual([]);
 });

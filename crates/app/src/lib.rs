@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod bridge;
 pub mod inbox;
+pub mod parts;
 pub mod protocol;
 pub mod reader;
 pub mod state;
@@ -17,7 +18,7 @@ pub mod worker;
 use bridge::Bridge;
 use leptos::prelude::*;
 use protocol::{Download, FromWorker, Received, ToWorker};
-use state::{AppState, FileStatus};
+use state::{AppState, FileStatus, Step};
 use stedi_core::ingest::Source;
 use stedi_core::preview::Selection;
 use stedi_core::review::ReviewList;
@@ -354,8 +355,8 @@ impl Ctx {
     fn on_message(&self, received: Received<FromWorker>) {
         let state = self.state;
         match received.msg {
-            // Parsed only passes between workers.
-            FromWorker::Ready | FromWorker::Parsed { .. } => {}
+            // Parsed and PartWritten only pass between workers.
+            FromWorker::Ready | FromWorker::Parsed { .. } | FromWorker::PartWritten { .. } => {}
             FromWorker::FileAdded { id, name, bytes } => state.update(|s| {
                 if !s.is_reading() {
                     s.load_from = id;
@@ -444,7 +445,10 @@ impl Ctx {
             }),
             FromWorker::Verified { checks } => state.update(|s| s.verification = Some(checks)),
             FromWorker::Writing { name, done, total } => {
-                state.update(|s| s.download_writing(name, done, total))
+                state.update(|s| s.download_writing(Step::File(name, done, total)))
+            }
+            FromWorker::Parts { done, total } => {
+                state.update(|s| s.download_writing(Step::Parts(done, total)))
             }
             FromWorker::File { name } => {
                 state.update(AppState::download_made);

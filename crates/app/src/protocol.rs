@@ -56,6 +56,16 @@ pub enum ToWorker {
     },
     /// Produce a file of the last run for download.
     Download(Download),
+    /// (To a reader worker.) Write the attached part of machine_learning_curated
+    /// (`stedi_core::export::CuratedPart`'s bytes) as piece `piece` of download `job`.
+    WritePart {
+        /// The download it is a piece of.
+        job: u32,
+        /// Its place in the download.
+        piece: u32,
+        /// CSV or JSON Lines.
+        format: Format,
+    },
     /// One page of a review list of the last run.
     Review {
         /// Which list.
@@ -218,6 +228,14 @@ pub enum FromWorker {
         /// The run's files.
         total: u32,
     },
+    /// A download written in parts by the worker and its readers at once has `done` of
+    /// its `total` parts written.
+    Parts {
+        /// Parts written.
+        done: u32,
+        /// Parts in all.
+        total: u32,
+    },
     /// A download is ready; its `Blob` is attached (as `file`).
     File {
         /// File name to save as.
@@ -247,6 +265,18 @@ pub enum FromWorker {
         /// The batch's counts and its quarantine reasons; or why the file could not be
         /// read.
         read: Result<(InputSummary, Vec<ReasonCount>), String>,
+        /// The reader's WebAssembly memory, in bytes.
+        wasm_bytes: u64,
+    },
+    /// (From a reader worker.) A piece of a download was written: its `Blob` is
+    /// attached, or it could not be written.
+    PartWritten {
+        /// The download it is a piece of.
+        job: u32,
+        /// Its place in the download.
+        piece: u32,
+        /// `Err` says why it could not be written.
+        written: Result<(), String>,
         /// The reader's WebAssembly memory, in bytes.
         wasm_bytes: u64,
     },

@@ -141,9 +141,18 @@ pub struct AppState {
 pub struct Preparing {
     /// The name it will be saved as.
     pub name: String,
-    /// For a download that writes a whole run: the file being written, how many were
+    /// How far it is, when the worker tells.
+    pub writing: Option<Step>,
+}
+
+/// How far a download being made is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// A download that writes a whole run: the file being written, how many were
     /// written before it, and how many the run has.
-    pub writing: Option<(String, u32, u32)>,
+    File(String, u32, u32),
+    /// A download written in parts by several workers at once: parts written, of how many.
+    Parts(u32, u32),
 }
 
 impl Default for AppState {
@@ -186,10 +195,10 @@ impl AppState {
         });
     }
 
-    /// The download being made is writing a run's file `name`, `done` of `total` written.
-    pub fn download_writing(&mut self, name: String, done: u32, total: u32) {
+    /// The download being made is as far as `step`.
+    pub fn download_writing(&mut self, step: Step) {
         if let Some(p) = self.preparing.front_mut() {
-            p.writing = Some((name, done, total));
+            p.writing = Some(step);
         }
     }
 
@@ -323,20 +332,18 @@ mod tests {
         let mut s = AppState::default();
         s.download_asked("stedi-lakehouse.zip".into());
         s.download_asked("audit.json".into());
-        s.download_writing("accelerometer_landing.csv".into(), 1, 11);
+        let step = Step::File("accelerometer_landing.csv".into(), 1, 11);
+        s.download_writing(step.clone());
         let first = s.preparing.front().unwrap();
         assert_eq!(first.name, "stedi-lakehouse.zip");
-        assert_eq!(
-            first.writing,
-            Some(("accelerometer_landing.csv".into(), 1, 11))
-        );
+        assert_eq!(first.writing, Some(step));
         s.download_made();
         let next = s.preparing.front().unwrap();
         assert_eq!((next.name.as_str(), &next.writing), ("audit.json", &None));
         s.download_made();
         s.download_made();
         assert!(s.preparing.is_empty());
-        s.download_writing("quarantine.jsonl".into(), 0, 11);
+        s.download_writing(Step::Parts(1, 8));
         assert!(s.preparing.is_empty(), "a late message shows no download");
     }
 

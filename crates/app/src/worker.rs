@@ -1,13 +1,13 @@
 //! The worker side: reads files in chunks into stedi-core, builds zones, writes downloads.
 //! Runs in a dedicated web worker, never on the page's thread.
 
+use crate::parts::{mime_of, Parts};
 use crate::protocol::{decode, encode, Download, FromWorker, RunCharts, ToWorker};
 use crate::reader::{parse, wasm_bytes, Origin};
 use std::cell::RefCell;
-use std::io::Write;
 use std::rc::Rc;
 use stedi_core::audit::{write_run_each, Audit, EachFile, WriteFile};
-use stedi_core::export::{write_quarantine, Format, ZoneWriter};
+use stedi_core::export::{write_quarantine, Format, Names, ZoneWriter};
 use stedi_core::ingest::{FileBatch, InputSummary, Landing, Source};
 use stedi_core::pii::Salt;
 use stedi_core::preview::{Selection, ZoneTable};
@@ -84,7 +84,36 @@ struct State {
     run: Option<Run>,
     /// Files to parse not yet sent to a reader: (id, generation, the message).
     pending: std::collections::VecDeque<(u32, u32, JsValue)>,
+    /// Runs made so far: tells a download made of an earlier run from one of this run.
+    runs: u32,
+    /// Downloads shared with the readers so far: each piece's answer names its own.
+    jobs: u32,
+    /// The download being written with the readers, if any.
+    making: Option<Making>,
+    /// Downloads asked for while one is being written with the readers: made after it,
+    /// in the order asked (the page expects them in that order).
+    later: std::collections::VecDeque<Download>,
 }
+
+/// A download written a piece at a time, here and by the readers at once.
+struct Making {
+    job: u32,
+    what: Download,
+    /// The run it is made of (see [`State::runs`]).
+    run: u32,
+    /// Each piece once written, in the file's order.
+    pieces: Vec<Option<web_sys::Blob>>,
+    /// Pieces the readers have not answered yet.
+    missing: usize,
+    /// Why a piece could not be written, if one could not.
+    failed: Option<String>,
+    /// The page asked for it (it may be made ahead): it is sent to the page when done.
+    asked: bool,
+}
+
+/// Rows of machine_learning_curated in a piece written by one reader: about 5 MB of CSV,
+/// so each reader and this worker hold no more than that of it at once.
+const PIECE_ROWS: usize = 64 * 1024;
 
 impl State {
     /// The landing, when zones were built from it and the files have not changed since.
@@ -303,6 +332,16 @@ fn from_reader(
                 (Err(message), _) => post(scope, &FromWorker::FileFailed { id, message }),
             }
         }
+        FromWorker::PartWritten {
+            job,
+            piece,
+            written,
+            wasm_bytes,
+        } => {
+            reader.wasm_bytes = reader.wasm_bytes.max(wasm_bytes);
+            let blob = received.file;
+            piece_written(scope, state, (job, piece, written), blob);
+        }
         // Progress goes straight to the page.
         msg => post(scope, &msg),
     }
@@ -441,20 +480,209 @@ fn handle(
                 Err(message) => FromWorker::Failed { message },
             })
         }
-        ToWorker::Download(what) => {
-            let writing = |name: &str, done: usize| {
-                let (done, total) = (done as u32, stedi_core::audit::RUN_FILES as u32);
-                let name = name.to_string();
-                post(scope, &FromWorker::Writing { name, done, total });
-            };
-            let made = ready(state, what).map_or_else(|| download(state, what, &writing), Ok);
-            match made {
-                Ok((name, blob)) => {
-                    post_with(scope, &FromWorker::File { name }, Some(&blob));
-                }
-                Err(message) => reply(FromWorker::Failed { message }),
+        ToWorker::Download(what) => ask(scope, state, what),
+        ToWorker::WritePart { .. } => reply(FromWorker::Failed {
+            message: "parts of downloads are written by the reader workers, not here".into(),
+        }),
+    }
+}
+
+/// A download the page asked for: made now, or after the one being written with the
+/// readers.
+fn ask(scope: &DedicatedWorkerGlobalScope, state: &mut State, what: Download) {
+    if let Some(making) = &mut state.making {
+        let same = making.what == what && making.run == state.runs && state.run.is_some();
+        if same && !making.asked && state.later.is_empty() {
+            making.asked = true;
+            tell_parts(scope, state);
+        } else {
+            state.later.push_back(what);
+        }
+        return;
+    }
+    if let Some((name, blob)) = ready(state, what) {
+        return post_with(scope, &FromWorker::File { name }, Some(&blob));
+    }
+    if share(state, what, true) {
+        tell_parts(scope, state);
+        return made_if_done(scope, state);
+    }
+    let writing = |name: &str, done: usize| {
+        let (done, total) = (done as u32, stedi_core::audit::RUN_FILES as u32);
+        let name = name.to_string();
+        post(scope, &FromWorker::Writing { name, done, total });
+    };
+    match download(state, what, &writing) {
+        Ok((name, blob)) => post_with(scope, &FromWorker::File { name }, Some(&blob)),
+        Err(message) => post(scope, &FromWorker::Failed { message }),
+    }
+}
+
+/// Starts writing machine_learning_curated as CSV or JSON Lines with the readers, when
+/// they are all idle and it has rows enough for them: it is cut into pieces of
+/// [`PIECE_ROWS`] rows, dealt in turn to this worker and each reader; each reader is sent
+/// its pieces' rows (as [`stedi_core::export::CuratedPart`]s), and this worker writes its own meanwhile. The
+/// pieces, put together in order, are the bytes [`download`] writes alone. Returns
+/// whether it started.
+fn share(state: &mut State, what: Download, asked: bool) -> bool {
+    let Download::Zone(zone @ Zone::MachineLearningCurated, format @ (Format::Csv | Format::Jsonl)) =
+        what
+    else {
+        return false;
+    };
+    let idle = state.pending.is_empty()
+        && state
+            .readers
+            .iter()
+            .all(|r| r.busy == 0 && r.queue.is_none());
+    let rows = |run: &Run| run.zones.rows(&state.landing, zone);
+    if !idle
+        || state.readers.is_empty()
+        || state.run.as_ref().is_none_or(|r| rows(r) < 2 * PIECE_ROWS)
+    {
+        return false;
+    }
+    state.jobs += 1;
+    let job = state.jobs;
+    let (landing, Some(run)) = (&state.landing, &state.run) else {
+        return false;
+    };
+    let rows = rows(run);
+    let writer = ZoneWriter {
+        landing,
+        zones: &run.zones,
+        pii: run.policy.pii,
+        salt: &run.salt,
+    };
+    let names = Names::new(&writer, zone);
+    let count = rows.div_ceil(PIECE_ROWS);
+    let hands = state.readers.len() + 1;
+    let piece_rows = |p: usize| p * PIECE_ROWS..((p + 1) * PIECE_ROWS).min(rows);
+    let mut making = Making {
+        job,
+        what,
+        run: state.runs,
+        pieces: vec![None; count],
+        missing: 0,
+        failed: None,
+        asked,
+    };
+    for p in (0..count).filter(|p| p % hands != 0) {
+        let reader = &state.readers[p % hands - 1];
+        let bytes = js_sys::Uint8Array::from(
+            writer
+                .curated_part(&names, piece_rows(p))
+                .encode()
+                .as_slice(),
+        );
+        let msg = ToWorker::WritePart {
+            job,
+            piece: p as u32,
+            format,
+        };
+        let data = encode(&msg, Some(bytes.as_ref()));
+        match reader
+            .worker
+            .post_message_with_transfer(&data, &js_sys::Array::of1(&bytes.buffer()))
+        {
+            Ok(()) => making.missing += 1,
+            Err(e) => {
+                making.failed = Some(format!("a reader could not be sent its part: {e:?}"));
+                break;
             }
         }
+    }
+    if making.failed.is_none() {
+        let mime = mime_of(&what.file_name());
+        for p in (0..count).step_by(hands) {
+            let mut out = Parts::new();
+            let written = writer
+                .write_rows(zone, format, piece_rows(p), &mut out)
+                .map_err(|e| e.to_string())
+                .and_then(|_| out.into_blob(mime));
+            match written {
+                Ok(blob) => making.pieces[p] = Some(blob),
+                Err(message) => {
+                    making.failed = Some(message);
+                    break;
+                }
+            }
+        }
+    }
+    state.making = Some(making);
+    true
+}
+
+/// A reader's piece of the download being written.
+fn piece_written(
+    scope: &DedicatedWorkerGlobalScope,
+    state: &mut State,
+    (job, piece, written): (u32, u32, Result<(), String>),
+    blob: Option<web_sys::Blob>,
+) {
+    let Some(making) = state.making.as_mut().filter(|m| m.job == job) else {
+        return;
+    };
+    making.missing = making.missing.saturating_sub(1);
+    match (written, blob, making.pieces.get_mut(piece as usize)) {
+        (Ok(()), Some(blob), Some(slot)) => *slot = Some(blob),
+        (Err(message), _, _) => {
+            making.failed.get_or_insert(message);
+        }
+        _ => {
+            making
+                .failed
+                .get_or_insert("a reader answered without its piece".into());
+        }
+    }
+    tell_parts(scope, state);
+    made_if_done(scope, state);
+}
+
+/// Tells the page how many pieces of the download it asked for are written.
+fn tell_parts(scope: &DedicatedWorkerGlobalScope, state: &State) {
+    if let Some(making) = state.making.as_ref().filter(|m| m.asked) {
+        let done = making.pieces.iter().filter(|p| p.is_some()).count() as u32;
+        let total = making.pieces.len() as u32;
+        post(scope, &FromWorker::Parts { done, total });
+    }
+}
+
+/// When every piece is in: the download is one `Blob` of them, kept as the run's
+/// featured download if it is, sent to the page if asked; then the downloads asked for
+/// meanwhile are made.
+fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
+    let Some(making) = state.making.take_if(|m| m.missing == 0) else {
+        return;
+    };
+    let name = making.what.file_name();
+    let pieces: Option<js_sys::Array> = making.pieces.into_iter().collect::<Option<_>>();
+    let made = match (making.failed, pieces) {
+        (Some(message), _) => Err(message),
+        (None, None) => Err("a piece of the download is missing".into()),
+        (None, Some(pieces)) => {
+            let options = web_sys::BlobPropertyBag::new();
+            options.set_type(mime_of(&name));
+            web_sys::Blob::new_with_blob_sequence_and_options(&pieces, &options)
+                .map_err(|e| format!("the browser could not hold the download: {e:?}"))
+        }
+    };
+    if let (Ok(blob), Some(run), true) = (&made, &mut state.run, making.run == state.runs) {
+        if making.what == FEATURED {
+            run.ready = Some((name.clone(), blob.clone()));
+        }
+    }
+    if making.asked {
+        match made {
+            Ok(blob) => post_with(scope, &FromWorker::File { name }, Some(&blob)),
+            Err(message) => post(scope, &FromWorker::Failed { message }),
+        }
+    }
+    while state.making.is_none() {
+        let Some(what) = state.later.pop_front() else {
+            break;
+        };
+        ask(scope, state, what);
     }
 }
 
@@ -606,6 +834,7 @@ fn run(
         .sum();
     state.admit(scope);
     state.landing.settle();
+    state.runs += 1;
     let landing = &state.landing;
     let zones = Zones::build(landing, &policy);
     let audit = Audit::new(landing, &zones, &policy, salt_given);
@@ -637,7 +866,10 @@ fn run(
         .run
         .as_ref()
         .is_some_and(|r| r.zones.rows(&state.landing, Zone::MachineLearningCurated) <= READY_ROWS);
-    if small {
+    if small && state.making.is_none() {
+        if share(state, FEATURED, false) {
+            return made_if_done(scope, state);
+        }
         let ready = download(state, FEATURED, &|_, _| {}).ok();
         if let Some(run) = &mut state.run {
             run.ready = ready;
@@ -674,53 +906,6 @@ fn preview(
     Ok(preview)
 }
 
-// The parts of a download already handed to the browser. They live outside the writer so
-// that the writer stays `Send` (Parquet's writer wants it); the worker has one thread.
-thread_local! {
-    static PARTS: RefCell<Vec<js_sys::Uint8Array>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Bytes of a download leave WebAssembly memory a part at a time.
-const PART: usize = 4 << 20;
-
-/// A download written in parts: the file is a `Blob` of parts, never one buffer.
-#[derive(Default)]
-struct Parts {
-    buf: Vec<u8>,
-}
-
-impl Parts {
-    fn hand_over(&mut self) {
-        if !self.buf.is_empty() {
-            let part = js_sys::Uint8Array::from(self.buf.as_slice());
-            PARTS.with(|p| p.borrow_mut().push(part));
-            self.buf.clear();
-        }
-    }
-
-    fn into_blob(mut self, mime: &str) -> Result<web_sys::Blob, String> {
-        self.hand_over();
-        let parts: js_sys::Array = PARTS.with(|p| p.take()).into_iter().collect();
-        let options = web_sys::BlobPropertyBag::new();
-        options.set_type(mime);
-        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-            .map_err(|e| format!("the browser could not hold the download: {e:?}"))
-    }
-}
-
-impl Write for Parts {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(buf);
-        if self.buf.len() >= PART {
-            self.hand_over();
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The download made right after the run, if it is the one asked for.
 fn ready(state: &State, what: Download) -> Option<(String, web_sys::Blob)> {
     (what == FEATURED)
@@ -744,11 +929,10 @@ fn download(
         pii: run.policy.pii,
         salt: &run.salt,
     };
-    PARTS.with(|p| p.borrow_mut().clear());
-    let mut out = Parts::default();
+    let mut out = Parts::new();
     let fail = |e: stedi_core::Error| e.to_string();
     let name = what.file_name();
-    let mime = mime(name.rsplit('.').next().unwrap_or_default());
+    let mime = mime_of(&name);
     match what {
         Download::Zone(zone, format) => {
             writer.write(zone, format, &mut out).map_err(fail)?;
@@ -815,16 +999,5 @@ fn keep_one<'o>(
         } else {
             write(&mut std::io::sink())
         }
-    }
-}
-
-fn mime(extension: &str) -> &'static str {
-    match extension {
-        "csv" => "text/csv",
-        "json" => "application/json",
-        "jsonl" => "application/x-ndjson",
-        "zip" => "application/zip",
-        "html" => "text/html",
-        _ => "application/octet-stream",
     }
 }

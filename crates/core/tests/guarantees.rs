@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use stedi_core::audit::{build_and_write_threads, write_run};
-use stedi_core::export::Format;
+use stedi_core::export::{CuratedPart, Format, Names, ZoneWriter};
 use stedi_core::ingest::{read_bytes, Landing, Source};
 use stedi_core::pii::Salt;
 use stedi_core::{ConsentTime, MlJoin, Pii, Policy, Zone, Zones};
@@ -301,6 +301,63 @@ fn building_and_writing_on_threads_gives_the_zones_and_bytes_of_one_thread() {
                 );
                 assert_eq!(zones.machine_learning_curated, z.machine_learning_curated);
                 assert_eq!(zones.current, z.current);
+            }
+        }
+    }
+}
+
+#[test]
+fn curated_parts_written_apart_make_the_zone_file_and_carry_no_dropped_names() {
+    let zone = Zone::MachineLearningCurated;
+    let salt = Salt::given("s");
+    for seed in 0..DATASETS / 10 {
+        let l = dataset(seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for mut policy in policies() {
+            policy.pii = [Pii::Keep, Pii::Pseudonymize, Pii::Drop][seed as usize % 3];
+            let z = Zones::build(&l, &policy);
+            let w = ZoneWriter {
+                landing: &l,
+                zones: &z,
+                pii: policy.pii,
+                salt: &salt,
+            };
+            let names = Names::new(&w, zone);
+            let n = z.machine_learning_curated.len();
+            for format in [Format::Csv, Format::Jsonl] {
+                let mut whole = Vec::new();
+                w.write(zone, format, &mut whole).unwrap();
+                let mut cuts: Vec<usize> = (0..rng.gen_range(0..4))
+                    .map(|_| rng.gen_range(0..=n))
+                    .chain([0, n])
+                    .collect();
+                cuts.sort_unstable();
+                cuts.dedup();
+                if cuts.len() == 1 {
+                    cuts.push(0);
+                }
+                // Parts written here and parts written from their bytes, in turn.
+                let mut joined = Vec::new();
+                for (k, rows) in cuts.windows(2).map(|c| c[0]..c[1]).enumerate() {
+                    if k % 2 == 0 {
+                        w.write_rows(zone, format, rows, &mut joined).unwrap();
+                        continue;
+                    }
+                    let bytes = w.curated_part(&names, rows.clone()).encode();
+                    let text = String::from_utf8_lossy(&bytes);
+                    if policy.pii != Pii::Keep {
+                        assert!(!text.contains("@mail.test"), "seed {seed}: {text}");
+                        assert!(!text.contains("SER-"), "seed {seed}: {text}");
+                    }
+                    let part = CuratedPart::decode(&bytes).unwrap();
+                    assert_eq!(part.rows(), rows.len());
+                    part.write(format, &mut joined).unwrap();
+                }
+                assert_eq!(
+                    String::from_utf8(joined).unwrap(),
+                    String::from_utf8(whole).unwrap(),
+                    "seed {seed}, {format:?}, cut at {cuts:?}"
+                );
             }
         }
     }

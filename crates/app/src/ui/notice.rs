@@ -1,5 +1,6 @@
 //! A message about the whole page, with a way to dismiss it, and the download being made.
 
+use crate::state::Step;
 use crate::Ctx;
 use leptos::prelude::*;
 
@@ -44,19 +45,27 @@ pub fn Preparing() -> impl IntoView {
                         n => format!(" ({} more after it)", n - 1),
                     };
                     let (step, bar) = match p.writing {
-                        Some((file, done, total)) => (
+                        Some(Step::File(file, done, total)) => (
                             format!(": writing {file} ({} of {total})", done + 1),
-                            Some(view! {
+                            Some((done, total, "Files written")),
+                        ),
+                        Some(Step::Parts(done, total)) => (
+                            format!(": {done} of {total} parts written"),
+                            Some((done, total, "Parts written")),
+                        ),
+                        None => (String::new(), None),
+                    };
+                    let bar = bar
+                        .map(|(done, total, label)| {
+                            view! {
                                 <progress
                                     data-testid="preparing-bar"
                                     max=total
                                     value=done
-                                    aria-label="Files written"
+                                    aria-label=label
                                 ></progress>
-                            }),
-                        ),
-                        None => (String::new(), None),
-                    };
+                            }
+                        });
                     view! {
                         <div class="preparing" role="status" aria-live="polite" data-testid="preparing">
                             <span>"Preparing " {p.name} {step} "…" {more}</span>

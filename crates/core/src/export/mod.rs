@@ -13,7 +13,10 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::sync::Arc;
 
+mod part;
 mod text;
+
+pub use part::CuratedPart;
 
 /// Rows per Arrow batch: bounds memory while writing large zones.
 const BATCH_ROWS: usize = 64 * 1024;
@@ -251,13 +254,41 @@ impl<'a> ZoneWriter<'a> {
         let name = format.file_name(zone);
         let rows = self.rows(zone);
         let names = Names::new(self, zone);
-        let err = |e: Box<dyn std::error::Error + Send + Sync>| Error::export(&name, e);
         match format {
-            Format::Jsonl => text::jsonl(self, &names, zone, out).map_err(|e| err(e.into()))?,
-            Format::Csv => text::csv(self, &names, zone, out).map_err(|e| err(e.into()))?,
-            Format::Parquet => self.parquet(&names, zone, out).map_err(|e| err(e.into()))?,
+            Format::Jsonl | Format::Csv => {
+                return self.text_rows(&names, zone, format, (0..rows, true), out);
+            }
+            Format::Parquet => self
+                .parquet(&names, zone, out)
+                .map_err(|e| Error::export(&name, e))?,
         }
         Ok(rows as u64)
+    }
+
+    /// Writes the zone's rows `rows` (cut to its length) as CSV, after the header when
+    /// `header`, or as JSON Lines; returns how many were written.
+    fn text_rows(
+        &self,
+        names: &Names,
+        zone: Zone,
+        format: Format,
+        (rows, header): (std::ops::Range<usize>, bool),
+        out: impl Write,
+    ) -> Result<u64> {
+        let n = self.rows(zone);
+        let rows = rows.start.min(n)..rows.end.min(n);
+        let count = rows.len() as u64;
+        let name = format.file_name(zone);
+        match format {
+            Format::Jsonl => text::jsonl(self, names, zone, rows, out),
+            Format::Csv => text::csv(self, names, zone, (rows, header), out),
+            Format::Parquet => {
+                let why = "Parquet is written whole, not a part at a time";
+                return Err(Error::export(&name, why));
+            }
+        }
+        .map_err(|e| Error::export(&name, e))?;
+        Ok(count)
     }
 
     fn parquet(

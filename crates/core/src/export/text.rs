@@ -6,6 +6,7 @@
 use super::{Cell, Names, ZoneWriter};
 use crate::zones::Zone;
 use std::io::{self, Write};
+use std::ops::Range;
 
 /// Bytes gathered before they go to the output.
 const BUFFER: usize = 64 * 1024;
@@ -13,27 +14,31 @@ const BUFFER: usize = 64 * 1024;
 /// CSV with a header row: fields quoted only when they hold a comma, a quote or a line
 /// end (quotes doubled), null as an empty field, floats in their shortest round-trip form
 /// (ryu's), lines ended by LF: the csv crate's rules, as Arrow's CSV writer uses them.
+/// Only the zone's rows `rows` are written, after the header when `header`.
 pub(super) fn csv(
     writer: &ZoneWriter<'_>,
     names: &Names,
     zone: Zone,
+    (rows, header): (Range<usize>, bool),
     out: impl Write,
 ) -> io::Result<()> {
     let mut buf = Vec::with_capacity(BUFFER + 4096);
-    for (i, field) in writer.schema(zone).fields().iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
+    if header {
+        for (i, field) in writer.schema(zone).fields().iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            csv_text(&mut buf, field.name());
         }
-        csv_text(&mut buf, field.name());
+        buf.push(b'\n');
     }
-    buf.push(b'\n');
     let mut number = [0u8; lexical_core::BUFFER_SIZE];
     let mut float = ryu::Buffer::new();
     // Per column, the last text written and whether it needed quotes: most texts are
     // names (an email, a serial) that repeat row after row, the same string each time.
     let mut last: [(*const u8, usize, bool); super::MAX_COLUMNS] =
         [(std::ptr::null(), 0, false); super::MAX_COLUMNS];
-    each_row(writer, names, zone, buf, out, |row, buf| {
+    each_row(writer, names, zone, rows, buf, out, |row, buf| {
         for (i, cell) in row.iter().enumerate() {
             if i > 0 {
                 buf.push(b',');
@@ -64,17 +69,18 @@ pub(super) fn csv(
     })
 }
 
-/// Appends each row of the zone to `buf` with `line`, passing the bytes on to `out` in
+/// Appends the zone's rows `rows` to `buf` with `line`, passing the bytes on to `out` in
 /// blocks of about [`BUFFER`].
 fn each_row(
     writer: &ZoneWriter<'_>,
     names: &Names,
     zone: Zone,
+    rows: Range<usize>,
     mut buf: Vec<u8>,
     mut out: impl Write,
     mut line: impl FnMut(&[Cell<'_>], &mut Vec<u8>),
 ) -> io::Result<()> {
-    for pos in 0..writer.rows(zone) {
+    for pos in rows {
         line(&writer.row(names, zone, pos), &mut buf);
         if buf.len() >= BUFFER {
             out.write_all(&buf)?;
@@ -115,11 +121,12 @@ fn quoted(buf: &mut Vec<u8>, text: &str) {
 
 /// JSON Lines: one object per row, null fields left out, strings escaped as serde_json
 /// escapes them, numbers as Arrow's JSON writer formats them (lexical), and a float that
-/// is not finite written as null.
+/// is not finite written as null. Only the zone's rows `rows` are written.
 pub(super) fn jsonl(
     writer: &ZoneWriter<'_>,
     names: &Names,
     zone: Zone,
+    rows: Range<usize>,
     out: impl Write,
 ) -> io::Result<()> {
     let keys: Vec<Vec<u8>> = writer
@@ -134,7 +141,7 @@ pub(super) fn jsonl(
         .collect();
     let mut number = [0u8; lexical_core::BUFFER_SIZE];
     let buf = Vec::with_capacity(BUFFER + 4096);
-    each_row(writer, names, zone, buf, out, |row, buf| {
+    each_row(writer, names, zone, rows, buf, out, |row, buf| {
         buf.push(b'{');
         let mut first = true;
         for (cell, key) in row.iter().zip(&keys) {

@@ -42,7 +42,7 @@ impl std::io::Write for Count {
 }
 
 /// A value that is written as its little-endian bytes.
-trait Le: Sized + Copy {
+pub(crate) trait Le: Sized + Copy {
     const SIZE: usize;
     fn put(self, out: &mut Vec<u8>);
     fn get(bytes: &[u8]) -> Self;
@@ -63,7 +63,7 @@ macro_rules! le {
 }
 le!(u32, i64, f64, u64);
 
-fn put<T: Le>(out: &mut Vec<u8>, column: &[T]) {
+pub(crate) fn put<T: Le>(out: &mut Vec<u8>, column: &[T]) {
     out.reserve(column.len() * T::SIZE);
     for v in column {
         v.put(out);
@@ -71,10 +71,10 @@ fn put<T: Le>(out: &mut Vec<u8>, column: &[T]) {
 }
 
 /// Reads values off the front of a byte slice.
-struct Cursor<'a>(&'a [u8]);
+pub(crate) struct Cursor<'a>(pub(crate) &'a [u8]);
 
 impl Cursor<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&[u8], String> {
         if self.0.len() < n {
             return Err("a damaged batch: it ends too early".into());
         }
@@ -83,7 +83,7 @@ impl Cursor<'_> {
         Ok(head)
     }
 
-    fn column<T: Le>(&mut self, n: usize) -> Result<Vec<T>, String> {
+    pub(crate) fn column<T: Le>(&mut self, n: usize) -> Result<Vec<T>, String> {
         let size = n
             .checked_mul(T::SIZE)
             .ok_or("a damaged batch: too many values")?;

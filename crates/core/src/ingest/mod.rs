@@ -23,7 +23,7 @@
 //!   "gzip bomb" cannot fill memory), and at most [`MAX_UNKNOWN_KEYS`] distinct unknown
 //!   keys are counted per file.
 
-mod codec;
+pub(crate) mod codec;
 mod record;
 mod scan;
 mod split;
