@@ -119,8 +119,9 @@ test("a large machine_learning_curated is written in parts by the readers at onc
   const rows = Number(await page.getByTestId("zone-machine_learning_curated").first().getAttribute("data-rows"));
   expect(rows).toBeGreaterThan(2 * 65536);
   await watchPreparing(page);
-  // Three downloads asked at once (the CSV may still be being made ahead): each comes,
-  // in the order asked, with stedi run's bytes.
+  // Three downloads asked at once: the JSON Lines are written in parts; the CSV (made
+  // ahead of the click) and the quarantine wait for them. Each comes, in the order asked,
+  // with stedi run's bytes.
   const got = [];
   page.on("download", (d) => got.push(d));
   await page.getByTestId("download-machine_learning_curated-jsonl").first().click();

@@ -8,7 +8,7 @@ use crate::protocol::{decode, encode, FromWorker, ReasonCount, ToWorker};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
-use stedi_core::export::{CuratedPart, Format, Names, ZoneWriter};
+use stedi_core::export::{CuratedPart, Format, ZoneWriter};
 use stedi_core::ingest::{FileBatch, FileReader, HashedElsewhere, Landing, Source};
 use stedi_core::pii::Salt;
 use stedi_core::{Policy, Zone, Zones};
@@ -138,8 +138,7 @@ fn warm_up() {
         pii: policy.pii,
         salt: &salt,
     };
-    let names = Names::new(&writer, Zone::MachineLearningCurated);
-    let bytes = writer.curated_part(&names, 0..usize::MAX).encode();
+    let bytes = writer.curated_part(0..usize::MAX).encode();
     for _ in 0..WARM_UP_PARTS {
         for format in [Format::Csv, Format::Jsonl] {
             if let Ok(part) = CuratedPart::decode(&bytes) {

@@ -84,8 +84,6 @@ struct State {
     run: Option<Run>,
     /// Files to parse not yet sent to a reader: (id, generation, the message).
     pending: std::collections::VecDeque<(u32, u32, JsValue)>,
-    /// Runs made so far: tells a download made of an earlier run from one of this run.
-    runs: u32,
     /// Downloads shared with the readers so far: each piece's answer names its own.
     jobs: u32,
     /// The download being written with the readers, if any.
@@ -99,20 +97,16 @@ struct State {
 struct Making {
     job: u32,
     what: Download,
-    /// The run it is made of (see [`State::runs`]).
-    run: u32,
     /// Each piece once written, in the file's order.
     pieces: Vec<Option<web_sys::Blob>>,
     /// Pieces the readers have not answered yet.
     missing: usize,
     /// Why a piece could not be written, if one could not.
     failed: Option<String>,
-    /// The page asked for it (it may be made ahead): it is sent to the page when done.
-    asked: bool,
 }
 
-/// Rows of machine_learning_curated in a piece written by one reader: about 5 MB of CSV,
-/// so each reader and this worker hold no more than that of it at once.
+/// Rows of machine_learning_curated in a piece written by one worker: about 5 MB of CSV,
+/// so that no worker's WebAssembly memory holds much more than that of it at once.
 const PIECE_ROWS: usize = 64 * 1024;
 
 impl State {
@@ -490,20 +484,13 @@ fn handle(
 /// A download the page asked for: made now, or after the one being written with the
 /// readers.
 fn ask(scope: &DedicatedWorkerGlobalScope, state: &mut State, what: Download) {
-    if let Some(making) = &mut state.making {
-        let same = making.what == what && making.run == state.runs && state.run.is_some();
-        if same && !making.asked && state.later.is_empty() {
-            making.asked = true;
-            tell_parts(scope, state);
-        } else {
-            state.later.push_back(what);
-        }
-        return;
+    if state.making.is_some() {
+        return state.later.push_back(what);
     }
     if let Some((name, blob)) = ready(state, what) {
         return post_with(scope, &FromWorker::File { name }, Some(&blob));
     }
-    if share(state, what, true) {
+    if share(state, what) {
         tell_parts(scope, state);
         return made_if_done(scope, state);
     }
@@ -521,10 +508,10 @@ fn ask(scope: &DedicatedWorkerGlobalScope, state: &mut State, what: Download) {
 /// Starts writing machine_learning_curated as CSV or JSON Lines with the readers, when
 /// they are all idle and it has rows enough for them: it is cut into pieces of
 /// [`PIECE_ROWS`] rows, dealt in turn to this worker and each reader; each reader is sent
-/// its pieces' rows (as [`stedi_core::export::CuratedPart`]s), and this worker writes its own meanwhile. The
-/// pieces, put together in order, are the bytes [`download`] writes alone. Returns
-/// whether it started.
-fn share(state: &mut State, what: Download, asked: bool) -> bool {
+/// its pieces' rows (as [`stedi_core::export::CuratedPart`]s), and this worker writes its
+/// own meanwhile. The pieces, put together in order, are the bytes [`download`] writes
+/// alone. Returns whether it started.
+fn share(state: &mut State, what: Download) -> bool {
     let Download::Zone(zone @ Zone::MachineLearningCurated, format @ (Format::Csv | Format::Jsonl)) =
         what
     else {
@@ -554,27 +541,20 @@ fn share(state: &mut State, what: Download, asked: bool) -> bool {
         pii: run.policy.pii,
         salt: &run.salt,
     };
-    let names = Names::new(&writer, zone);
     let count = rows.div_ceil(PIECE_ROWS);
     let hands = state.readers.len() + 1;
     let piece_rows = |p: usize| p * PIECE_ROWS..((p + 1) * PIECE_ROWS).min(rows);
     let mut making = Making {
         job,
         what,
-        run: state.runs,
         pieces: vec![None; count],
         missing: 0,
         failed: None,
-        asked,
     };
     for p in (0..count).filter(|p| p % hands != 0) {
         let reader = &state.readers[p % hands - 1];
-        let bytes = js_sys::Uint8Array::from(
-            writer
-                .curated_part(&names, piece_rows(p))
-                .encode()
-                .as_slice(),
-        );
+        let bytes =
+            js_sys::Uint8Array::from(writer.curated_part(piece_rows(p)).encode().as_slice());
         let msg = ToWorker::WritePart {
             job,
             piece: p as u32,
@@ -597,7 +577,13 @@ fn share(state: &mut State, what: Download, asked: bool) -> bool {
         for p in (0..count).step_by(hands) {
             let mut out = Parts::new();
             let written = writer
-                .write_rows(zone, format, piece_rows(p), &mut out)
+                .write_rows(
+                    &Names::of_rows(&writer, zone, piece_rows(p)),
+                    zone,
+                    format,
+                    piece_rows(p),
+                    &mut out,
+                )
                 .map_err(|e| e.to_string())
                 .and_then(|_| out.into_blob(mime));
             match written {
@@ -639,18 +625,17 @@ fn piece_written(
     made_if_done(scope, state);
 }
 
-/// Tells the page how many pieces of the download it asked for are written.
+/// Tells the page how many pieces of the download being written are written.
 fn tell_parts(scope: &DedicatedWorkerGlobalScope, state: &State) {
-    if let Some(making) = state.making.as_ref().filter(|m| m.asked) {
+    if let Some(making) = &state.making {
         let done = making.pieces.iter().filter(|p| p.is_some()).count() as u32;
         let total = making.pieces.len() as u32;
         post(scope, &FromWorker::Parts { done, total });
     }
 }
 
-/// When every piece is in: the download is one `Blob` of them, kept as the run's
-/// featured download if it is, sent to the page if asked; then the downloads asked for
-/// meanwhile are made.
+/// When every piece is in: the download, one `Blob` of them, is sent to the page; then
+/// the downloads asked for meanwhile are made.
 fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
     let Some(making) = state.making.take_if(|m| m.missing == 0) else {
         return;
@@ -667,16 +652,9 @@ fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
                 .map_err(|e| format!("the browser could not hold the download: {e:?}"))
         }
     };
-    if let (Ok(blob), Some(run), true) = (&made, &mut state.run, making.run == state.runs) {
-        if making.what == FEATURED {
-            run.ready = Some((name.clone(), blob.clone()));
-        }
-    }
-    if making.asked {
-        match made {
-            Ok(blob) => post_with(scope, &FromWorker::File { name }, Some(&blob)),
-            Err(message) => post(scope, &FromWorker::Failed { message }),
-        }
+    match made {
+        Ok(blob) => post_with(scope, &FromWorker::File { name }, Some(&blob)),
+        Err(message) => post(scope, &FromWorker::Failed { message }),
     }
     while state.making.is_none() {
         let Some(what) = state.later.pop_front() else {
@@ -834,7 +812,6 @@ fn run(
         .sum();
     state.admit(scope);
     state.landing.settle();
-    state.runs += 1;
     let landing = &state.landing;
     let zones = Zones::build(landing, &policy);
     let audit = Audit::new(landing, &zones, &policy, salt_given);
@@ -866,10 +843,7 @@ fn run(
         .run
         .as_ref()
         .is_some_and(|r| r.zones.rows(&state.landing, Zone::MachineLearningCurated) <= READY_ROWS);
-    if small && state.making.is_none() {
-        if share(state, FEATURED, false) {
-            return made_if_done(scope, state);
-        }
+    if small {
         let ready = download(state, FEATURED, &|_, _| {}).ok();
         if let Some(run) = &mut state.run {
             run.ready = ready;

@@ -1,6 +1,8 @@
 //! Rows of machine_learning_curated to be written by another worker: the cells they need,
-//! gathered out of the landing with each name as it is written, as bytes that cross to
-//! that worker. The parts of a zone, written one after another, make its file.
+//! gathered out of the landing with their names (none when the run drops them) and the
+//! run's salt when it pseudonymizes (the worker that writes the rows makes their
+//! pseudonyms), as bytes that cross to that worker. The parts of a zone, written one after
+//! another, make its file.
 
 use super::{Format, Names, ZoneWriter};
 use crate::ingest::codec::{put, Cursor, Le};
@@ -19,10 +21,12 @@ pub struct CuratedPart {
     /// The first row's position in the zone: the part that starts at 0 carries the CSV
     /// header.
     from: usize,
-    /// The columns the run writes: all of them, or without the names ([`Pii::Drop`]).
+    /// The run's PII policy.
     pii: Pii,
-    /// One step-trainer and one accelerometer row per row of the part, and each name
-    /// as written (already pseudonymized when the run pseudonymizes).
+    /// The run's salt, when it pseudonymizes.
+    salt: Salt,
+    /// One step-trainer and one accelerometer row per row of the part, and their names
+    /// as read (empty when the run drops them).
     landing: Landing,
     /// Row `i` of the part is step-trainer row `i` beside accelerometer row `i`.
     zones: Zones,
@@ -31,7 +35,7 @@ pub struct CuratedPart {
 impl ZoneWriter<'_> {
     /// The rows `rows` of machine_learning_curated (cut to the zone's length), gathered
     /// to be written elsewhere. With [`Pii::Drop`] no name is gathered at all.
-    pub fn curated_part(&self, names: &Names, rows: Range<usize>) -> CuratedPart {
+    pub fn curated_part(&self, rows: Range<usize>) -> CuratedPart {
         let (l, z) = (self.landing, self.zones);
         let all = &z.machine_learning_curated;
         let rows = rows.start.min(all.len())..rows.end.min(all.len());
@@ -57,7 +61,7 @@ impl ZoneWriter<'_> {
             if *slot == u32::MAX {
                 *slot = match self.pii {
                     Pii::Drop => landing.strings.intern(""),
-                    _ => landing.strings.intern(names.get(l, id)),
+                    _ => landing.strings.intern(l.strings.get(id)),
                 };
             }
             *slot
@@ -75,28 +79,33 @@ impl ZoneWriter<'_> {
         }
         landing.accelerometer = reading;
         landing.step_trainer = step;
-        CuratedPart::new(rows.start, self.pii, landing)
+        let salt = match self.pii {
+            Pii::Pseudonymize => self.salt.clone(),
+            _ => Salt::given(""),
+        };
+        CuratedPart::new(rows.start, self.pii, salt, landing)
     }
 
     /// Writes the zone's rows `rows` (cut to its length) as CSV or JSON Lines, each row
-    /// as [`ZoneWriter::write`] writes it; the CSV header comes with the rows that start
-    /// at 0. So the zone's rows cut anywhere and written in order make its file. Returns
-    /// the number of rows written; Parquet is only written whole.
+    /// as [`ZoneWriter::write`] writes it, with the zone's `names` (made once for all its
+    /// parts: pseudonymizing hashes each name); the CSV header comes with the rows that
+    /// start at 0. So the zone's rows cut anywhere and written in order make its file.
+    /// Returns the number of rows written; Parquet is only written whole.
     pub fn write_rows(
         &self,
+        names: &Names,
         zone: Zone,
         format: Format,
         rows: Range<usize>,
         out: impl Write,
     ) -> Result<u64> {
-        let names = Names::new(self, zone);
         let header = rows.start == 0;
-        self.text_rows(&names, zone, format, (rows, header), out)
+        self.text_rows(names, zone, format, (rows, header), out)
     }
 }
 
 impl CuratedPart {
-    fn new(from: usize, pii: Pii, landing: Landing) -> CuratedPart {
+    fn new(from: usize, pii: Pii, salt: Salt, landing: Landing) -> CuratedPart {
         let n = landing.step_trainer.len() as u32;
         let zones = Zones {
             machine_learning_curated: (0..n).map(|i| (i, i)).collect(),
@@ -105,6 +114,7 @@ impl CuratedPart {
         CuratedPart {
             from,
             pii,
+            salt,
             landing,
             zones,
         }
@@ -118,26 +128,15 @@ impl CuratedPart {
     /// Writes the part's rows as CSV (with the header if it starts at row 0) or JSON
     /// Lines; returns how many were written.
     pub fn write(&self, format: Format, out: impl Write) -> Result<u64> {
-        // The names are written as the part holds them: already pseudonymized.
-        let pii = match self.pii {
-            Pii::Drop => Pii::Drop,
-            _ => Pii::Keep,
-        };
-        let salt = Salt::given("");
         let writer = ZoneWriter {
             landing: &self.landing,
             zones: &self.zones,
-            pii,
-            salt: &salt,
+            pii: self.pii,
+            salt: &self.salt,
         };
-        let rows = (0..self.rows(), self.from == 0);
-        writer.text_rows(
-            &Names::KEPT,
-            Zone::MachineLearningCurated,
-            format,
-            rows,
-            out,
-        )
+        let zone = Zone::MachineLearningCurated;
+        let names = Names::new(&writer, zone);
+        writer.text_rows(&names, zone, format, (0..self.rows(), self.from == 0), out)
     }
 
     /// The part as bytes; [`CuratedPart::decode`] gives it back.
@@ -147,9 +146,12 @@ impl CuratedPart {
             .collect();
         let json = serde_json::to_vec(&strings).expect("strings are plain data");
         let n = self.rows();
-        let mut out = Vec::with_capacity(25 + json.len() + n * (8 * 6 + 4 * 2));
+        let key = self.salt.key();
+        let mut out = Vec::with_capacity(33 + key.len() + json.len() + n * (8 * 6 + 4 * 2));
         (self.from as u64).put(&mut out);
         out.push(pii_byte(self.pii));
+        (key.len() as u64).put(&mut out);
+        out.extend_from_slice(key);
         (n as u64).put(&mut out);
         (json.len() as u64).put(&mut out);
         out.extend_from_slice(&json);
@@ -179,6 +181,8 @@ impl CuratedPart {
             2 => Pii::Drop,
             _ => return Err(damaged("an unknown PII policy")),
         };
+        let key_len = size(&mut c)?;
+        let salt = Salt::of(c.take(key_len)?.to_vec());
         let n = size(&mut c)?;
         let json_len = size(&mut c)?;
         let names: Vec<String> = serde_json::from_slice(c.take(json_len)?)
@@ -209,7 +213,7 @@ impl CuratedPart {
         if !c.0.is_empty() {
             return Err(damaged("bytes after its last column"));
         }
-        Ok(CuratedPart::new(from, pii, landing))
+        Ok(CuratedPart::new(from, pii, salt, landing))
     }
 }
 
@@ -251,7 +255,7 @@ mod tests {
             y: vec![0.0, 1.0],
             z: vec![-1.0, 2.0],
         };
-        let part = CuratedPart::new(3, Pii::Keep, landing);
+        let part = CuratedPart::new(3, Pii::Keep, Salt::given(""), landing);
         let bytes = part.encode();
         let back = CuratedPart::decode(&bytes).expect("its own bytes");
         let (mut a, mut b) = (Vec::new(), Vec::new());
@@ -270,7 +274,7 @@ mod tests {
         longer.push(0);
         assert!(CuratedPart::decode(&longer).is_err());
         let mut unknown = bytes.clone();
-        let serials = 25 + serde_json::to_vec(&["a@example.com", "s-1"]).unwrap().len() + 16;
+        let serials = 33 + serde_json::to_vec(&["a@example.com", "s-1"]).unwrap().len() + 16;
         unknown[serials] = 7;
         let err = CuratedPart::decode(&unknown).unwrap_err();
         assert!(err.contains("a name it does not hold"), "{err}");
