@@ -8,10 +8,9 @@ use crate::protocol::{decode, encode, FromWorker, ReasonCount, ToWorker};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
-use stedi_core::export::{CuratedPart, Format, ZoneWriter};
-use stedi_core::ingest::{FileBatch, FileReader, HashedElsewhere, Landing, Source};
-use stedi_core::pii::Salt;
-use stedi_core::{Policy, Zone, Zones};
+use stedi_core::export::{CuratedPart, Format};
+use stedi_core::ingest::{FileBatch, FileReader, HashedElsewhere, Source};
+use stedi_core::Zone;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, FileReaderSync, MessageEvent};
@@ -118,38 +117,17 @@ fn write_part(bytes: &[u8], format: Format) -> Result<web_sys::Blob, String> {
     out.into_blob(mime_of(&format.file_name(Zone::MachineLearningCurated)))
 }
 
-/// Parses a few thousand made-up records of each source, and writes their
-/// machine_learning_curated as the parts of a download. The browser compiles a module's
-/// functions when first called and optimises them once they have run a while: done
-/// here, while the user picks files, the first real file is read at full speed (without
-/// it, a reader took several times longer over its first file).
+/// Parses a few thousand made-up records of each source. The browser compiles a
+/// module's functions when first called and optimises them once they have run a while:
+/// done here, while the user picks files, the first real file is read at full speed
+/// (without it, a reader took several times longer over its first file). Writing parts of
+/// a download is not warmed up: it comes after a run, and the first of a reader's parts
+/// is the only one written before the browser optimises the code.
 fn warm_up() {
-    let batches = warm_up_batches();
-    for batch in &batches {
+    for batch in warm_up_batches() {
         let _ = batch.encode();
     }
-    let landing = Landing::from_batches(batches);
-    let policy = Policy::default();
-    let zones = Zones::build(&landing, &policy);
-    let salt = Salt::given("warm-up");
-    let writer = ZoneWriter {
-        landing: &landing,
-        zones: &zones,
-        pii: policy.pii,
-        salt: &salt,
-    };
-    let bytes = writer.curated_part(0..usize::MAX).encode();
-    for _ in 0..WARM_UP_PARTS {
-        for format in [Format::Csv, Format::Jsonl] {
-            if let Ok(part) = CuratedPart::decode(&bytes) {
-                let _ = part.write(format, std::io::sink());
-            }
-        }
-    }
 }
-
-/// How many times [`warm_up`] writes its part.
-const WARM_UP_PARTS: usize = 4;
 
 /// Batches of made-up customers, readings and steps that make every zone non-empty.
 pub(crate) fn warm_up_batches() -> Vec<FileBatch> {

@@ -45,8 +45,6 @@ impl std::io::Write for Count {
 pub(crate) trait Le: Sized + Copy {
     const SIZE: usize;
     fn put(self, out: &mut Vec<u8>);
-    /// Writes the value into `bytes`, exactly [`Le::SIZE`] of them.
-    fn set(self, bytes: &mut [u8]);
     fn get(bytes: &[u8]) -> Self;
 }
 
@@ -57,9 +55,6 @@ macro_rules! le {
             fn put(self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_le_bytes());
             }
-            fn set(self, bytes: &mut [u8]) {
-                bytes.copy_from_slice(&self.to_le_bytes());
-            }
             fn get(bytes: &[u8]) -> Self {
                 <$t>::from_le_bytes(bytes.try_into().expect("a slice of the type's size"))
             }
@@ -69,11 +64,9 @@ macro_rules! le {
 le!(u32, i64, f64, u64);
 
 pub(crate) fn put<T: Le>(out: &mut Vec<u8>, column: &[T]) {
-    // Sized first, then filled: no capacity check per value.
-    let start = out.len();
-    out.resize(start + column.len() * T::SIZE, 0);
-    for (bytes, v) in out[start..].chunks_exact_mut(T::SIZE).zip(column) {
-        v.set(bytes);
+    out.reserve(column.len() * T::SIZE);
+    for v in column {
+        v.put(out);
     }
 }
 
