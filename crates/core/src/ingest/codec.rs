@@ -45,6 +45,8 @@ impl std::io::Write for Count {
 pub(crate) trait Le: Sized + Copy {
     const SIZE: usize;
     fn put(self, out: &mut Vec<u8>);
+    /// Appends each value's bytes, in order.
+    fn put_all(column: &[Self], out: &mut Vec<u8>);
     fn get(bytes: &[u8]) -> Self;
 }
 
@@ -54,6 +56,11 @@ macro_rules! le {
             const SIZE: usize = std::mem::size_of::<$t>();
             fn put(self, out: &mut Vec<u8>) {
                 out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn put_all(column: &[Self], out: &mut Vec<u8>) {
+                // One extend of all the bytes: as WebAssembly, a copy call per value
+                // took four times as long.
+                out.extend(column.iter().flat_map(|v| v.to_le_bytes()));
             }
             fn get(bytes: &[u8]) -> Self {
                 <$t>::from_le_bytes(bytes.try_into().expect("a slice of the type's size"))
@@ -65,9 +72,7 @@ le!(u32, i64, f64, u64);
 
 pub(crate) fn put<T: Le>(out: &mut Vec<u8>, column: &[T]) {
     out.reserve(column.len() * T::SIZE);
-    for v in column {
-        v.put(out);
-    }
+    T::put_all(column, out);
 }
 
 /// Reads values off the front of a byte slice.
