@@ -3,7 +3,7 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, courseData, filesUnder, loadFiles, open } from "./helpers.mjs";
+import { ARTIFACTS, courseData, downloadOf, filesUnder, loadFiles, open } from "./helpers.mjs";
 
 const CHARTS = ["funnel", "consent", "customer", "distance"];
 const GREY = [170, 170, 170];
@@ -90,7 +90,7 @@ test("a chart downloads as a PNG", async ({ page }) => {
   await page.getByTestId("demo").click();
   await page.getByTestId("chart-funnel").scrollIntoViewIfNeeded({ timeout: 60_000 });
   await expect(page.getByTestId("drawn-funnel")).toContainText("Drawn in", { timeout: 60_000 });
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("png-funnel").click()]);
+  const download = await downloadOf(page, page.getByTestId("png-funnel"));
   expect(download.suggestedFilename()).toBe("stedi-funnel.png");
   const png = readFileSync(await download.path());
   expect(png.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");

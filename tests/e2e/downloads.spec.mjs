@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { filesUnder, generated, loadFiles, open, stediRun } from "./helpers.mjs";
+import { downloadOf, filesUnder, generated, loadFiles, open, stediRun } from "./helpers.mjs";
 
 const SALT = "reviewed-salt-42";
 
@@ -34,10 +34,7 @@ test("machine_learning_curated downloads equal stedi run's files", async ({ page
     const expected = readFileSync(
       join(stediRun(["--salt", SALT, "--format", format], inputs), `machine_learning_curated.${format}`),
     );
-    const [download] = await Promise.all([
-      page.waitForEvent("download"),
-      page.getByTestId(`download-machine_learning_curated-${format}`).first().click(),
-    ]);
+    const download = await downloadOf(page, page.getByTestId(`download-machine_learning_curated-${format}`).first());
     expect(download.suggestedFilename()).toBe(`machine_learning_curated.${format}`);
     const got = readFileSync(await download.path());
     expect(got.length).toBe(expected.length);
@@ -46,7 +43,7 @@ test("machine_learning_curated downloads equal stedi run's files", async ({ page
   // The audit too (it describes the zones as JSON Lines, the page's default): its inputs'
   // SHA-256 are the browser's own.
   const expected = readFileSync(join(stediRun(["--salt", SALT, "--format", "jsonl"], inputs), "audit.json"));
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-audit").click()]);
+  const download = await downloadOf(page, page.getByTestId("download-audit"));
   expect(download.suggestedFilename()).toBe("audit.json");
   expect(readFileSync(await download.path(), "utf8")).toBe(expected.toString("utf8"));
   expect(errors).toEqual([]);
@@ -69,7 +66,7 @@ test("a file too large to hash in one piece is read in chunks, with the same aud
   await page.getByTestId("salt").press("Enter");
   await loadFiles(page, inputs);
   const expected = readFileSync(join(stediRun(["--salt", SALT, "--format", "jsonl"], inputs), "audit.json"), "utf8");
-  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-audit").click()]);
+  const download = await downloadOf(page, page.getByTestId("download-audit"));
   expect(readFileSync(await download.path(), "utf8")).toBe(expected);
   expect(errors).toEqual([]);
 });
@@ -82,10 +79,7 @@ test("the zip of everything holds stedi run's files, each with its bytes", async
   await loadFiles(page, inputs);
   await page.getByTestId("zip-format").selectOption("csv");
   await watchPreparing(page);
-  const [download] = await Promise.all([
-    page.waitForEvent("download"),
-    page.getByTestId("download-everything").click(),
-  ]);
+  const download = await downloadOf(page, page.getByTestId("download-everything"));
   expect(download.suggestedFilename()).toBe("stedi-lakehouse.zip");
   const seen = await page.evaluate(() => window.preparingSeen);
   expect(seen[0]).toMatch(/^status: Preparing stedi-lakehouse\.zip/);
@@ -136,11 +130,34 @@ test("a large machine_learning_curated is written in parts by the readers at onc
     expect(bytes.length, names[i]).toBe(expected.length);
     expect(bytes.equals(expected), names[i]).toBe(true);
   }
-  // The JSON Lines were written in parts, and the page said how far.
+  // The JSON Lines were cut into parts written by the pipeline worker and every reader
+  // at once; the CSV was made right after the run; the page lists each as made.
+  const readers = Number(await page.getByTestId("throughput").getAttribute("data-readers"));
+  expect(readers).toBeGreaterThan(0);
+  const saved = page.getByTestId("saved-download");
+  await expect(saved).toHaveCount(3);
+  const parts = Math.ceil(rows / 65536);
+  for (const [i, [name, parts_, workers, text]] of [
+    [names[0], parts, readers + 1, `${parts} parts written by ${readers + 1} workers at once`],
+    [names[1], 1, 1, "made right after the run, ready when asked"],
+    [names[2], 1, 1, ""],
+  ].entries()) {
+    const item = saved.nth(i);
+    await expect(item).toHaveAttribute("data-name", name);
+    await expect(item).toHaveAttribute("data-bytes", String(statSync(await got[i].path()).size));
+    await expect(item).toHaveAttribute("data-parts", String(parts_));
+    await expect(item).toHaveAttribute("data-workers", String(workers));
+    await expect(item).toContainText(`${name}: `);
+    await expect(item).toContainText(text);
+  }
+  // Whatever the status showed while they were made named them in turn (how far the parts
+  // were shows only when the page draws a frame before the last part is in).
   const seen = await page.evaluate(() => window.preparingSeen);
-  expect(seen.some((t) => /^status: Preparing machine_learning_curated\.jsonl: \d+ of \d+ parts written…/.test(t))).toBe(
-    true,
-  );
+  for (const text of seen) {
+    expect(text).toMatch(
+      /^status: Preparing (machine_learning_curated\.jsonl|machine_learning_curated\.csv|quarantine\.jsonl)(: \d+ of \d+ parts written)?…( \(\d+ more after it\))?$/,
+    );
+  }
   await expect(page.getByTestId("preparing")).toBeHidden();
   expect(errors).toEqual([]);
 });

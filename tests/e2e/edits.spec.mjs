@@ -3,7 +3,7 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { ZONES, filesUnder, generated, loadFiles, open, shownCounts, stediRun } from "./helpers.mjs";
+import { ZONES, downloadOf, filesUnder, generated, loadFiles, open, shownCounts, stediRun } from "./helpers.mjs";
 
 const SALT = "edits-salt";
 
@@ -20,10 +20,7 @@ function expected(inputs) {
 async function shows(page, want) {
   await expect.poll(() => shownCounts(page), { timeout: 90_000 }).toEqual(want.counts);
   await expect(page.getByTestId("progress")).toBeHidden({ timeout: 90_000 });
-  const [download] = await Promise.all([
-    page.waitForEvent("download"),
-    page.getByTestId("download-machine_learning_curated-csv").first().click(),
-  ]);
+  const download = await downloadOf(page, page.getByTestId("download-machine_learning_curated-csv").first());
   expect(readFileSync(await download.path()).equals(want.ml)).toBe(true);
 }
 

@@ -81,3 +81,21 @@ export async function shownCounts(page) {
   }
   return counts;
 }
+
+/**
+ * Clicks `target` and returns the download it starts. When none starts, fails with what
+ * the page shows then (downloads being made, downloads made, notices), which tells a
+ * click the page never took from a download the worker made and the browser did not
+ * start.
+ */
+export async function downloadOf(page, target, timeout = 60_000) {
+  const started = page.waitForEvent("download", { timeout }).catch(() => null);
+  await target.click();
+  const download = await started;
+  if (download) return download;
+  const shown = await page.evaluate(() => {
+    const texts = (id) => [...document.querySelectorAll(`[data-testid=${id}]`)].map((e) => e.textContent);
+    return { preparing: texts("preparing"), saved: texts("saved-download"), notices: texts("notice") };
+  });
+  throw new Error(`no download started within ${timeout} ms of clicking ${target}; the page shows ${JSON.stringify(shown)}`);
+}

@@ -406,6 +406,7 @@ impl Ctx {
             } => {
                 state.update(|s| {
                     s.running = false;
+                    s.saved.clear();
                     s.result = Some(state::RunResult {
                         audit: *audit,
                         millis,
@@ -450,8 +451,8 @@ impl Ctx {
             FromWorker::Parts { done, total } => {
                 state.update(|s| s.download_writing(Step::Parts(done, total)))
             }
-            FromWorker::File { name } => {
-                state.update(AppState::download_made);
+            FromWorker::File { name, made } => {
+                state.update(|s| s.download_saved(name.clone(), made));
                 let saved = match &received.file {
                     Some(blob) => bridge::save_blob(&name, blob),
                     None => Err(format!(

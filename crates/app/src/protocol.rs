@@ -155,6 +155,20 @@ pub struct ReasonCount {
     pub first_line: u64,
 }
 
+/// How a download was made, told to the page with its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Made {
+    /// Its size.
+    pub bytes: u64,
+    /// Milliseconds from the worker taking it up to its last byte; `None` when it was
+    /// made ahead, right after the run, and was ready when asked for.
+    pub millis: Option<f64>,
+    /// The parts it was cut into (1: written whole).
+    pub parts: u32,
+    /// The workers that wrote those parts at once (1: the pipeline worker alone).
+    pub workers: u32,
+}
+
 /// Worker -> page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum FromWorker {
@@ -240,6 +254,8 @@ pub enum FromWorker {
     File {
         /// File name to save as.
         name: String,
+        /// How it was made.
+        made: Made,
     },
     /// A page of a review list.
     ReviewPage {

@@ -1,6 +1,6 @@
 //! The page's state: plain Rust types with methods, held in one root signal.
 
-use crate::protocol::{ReasonCount, RunCharts};
+use crate::protocol::{Made, ReasonCount, RunCharts};
 use stedi_core::audit::Audit;
 use stedi_core::charts::CustomerSeries;
 use stedi_core::ingest::{InputSummary, Source};
@@ -134,6 +134,54 @@ pub struct AppState {
     pub load: LoadTiming,
     /// Downloads asked for and not yet saved, in the order the worker makes them.
     pub preparing: std::collections::VecDeque<Preparing>,
+    /// Downloads handed to the browser since the run, oldest first (the last
+    /// [`SAVED_KEPT`]).
+    pub saved: Vec<Saved>,
+}
+
+/// Downloads listed as made since the run, at most.
+pub const SAVED_KEPT: usize = 12;
+
+/// A download handed to the browser, and how it was made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    /// Its file name.
+    pub name: String,
+    /// How it was made.
+    pub made: Made,
+}
+
+impl Saved {
+    /// One line for the user: its size, how long it took and how fast, and in how many
+    /// parts by how many workers when it was shared.
+    pub fn describe(&self) -> String {
+        let Made {
+            bytes,
+            millis,
+            parts,
+            workers,
+        } = self.made;
+        let size = human_bytes(bytes);
+        let Some(ms) = millis else {
+            return format!(
+                "{}: {size}, made right after the run, ready when asked",
+                self.name
+            );
+        };
+        if bytes == 0 {
+            return format!("{}: empty", self.name);
+        }
+        let seconds = (ms / 1000.0).max(1e-3);
+        let speed = human_bytes((bytes as f64 / seconds) as u64);
+        let shared = match (parts, workers) {
+            (0 | 1, _) | (_, 0 | 1) => String::new(),
+            (p, w) => format!(", {p} parts written by {w} workers at once"),
+        };
+        format!(
+            "{}: {size} in {seconds:.2} s ({speed}/s){shared}",
+            self.name
+        )
+    }
 }
 
 /// A download being made by the worker.
@@ -182,6 +230,7 @@ impl Default for AppState {
             customer: None,
             load: LoadTiming::default(),
             preparing: Default::default(),
+            saved: Vec::new(),
         }
     }
 }
@@ -205,6 +254,15 @@ impl AppState {
     /// The download being made was saved, or could not be made.
     pub fn download_made(&mut self) {
         self.preparing.pop_front();
+    }
+
+    /// The download being made was handed to the browser.
+    pub fn download_saved(&mut self, name: String, made: Made) {
+        self.download_made();
+        if self.saved.len() == SAVED_KEPT {
+            self.saved.remove(0);
+        }
+        self.saved.push(Saved { name, made });
     }
 
     /// Adds a file being read; returns its id.
@@ -345,6 +403,57 @@ mod tests {
         assert!(s.preparing.is_empty());
         s.download_writing(Step::Parts(1, 8));
         assert!(s.preparing.is_empty(), "a late message shows no download");
+    }
+
+    #[test]
+    fn a_saved_download_says_how_it_was_made() {
+        let saved = |millis, parts, workers| Saved {
+            name: "machine_learning_curated.jsonl".into(),
+            made: Made {
+                bytes: 24_100_000,
+                millis,
+                parts,
+                workers,
+            },
+        };
+        assert_eq!(
+            saved(Some(410.0), 3, 3).describe(),
+            "machine_learning_curated.jsonl: 24.1 MB in 0.41 s (58.8 MB/s), 3 parts written by 3 workers at once"
+        );
+        assert_eq!(
+            saved(Some(2000.0), 1, 1).describe(),
+            "machine_learning_curated.jsonl: 24.1 MB in 2.00 s (12.1 MB/s)"
+        );
+        assert_eq!(
+            saved(None, 1, 1).describe(),
+            "machine_learning_curated.jsonl: 24.1 MB, made right after the run, ready when asked"
+        );
+        // Made in no measurable time: no division by zero.
+        assert!(saved(Some(0.0), 1, 1)
+            .describe()
+            .contains("in 0.00 s (24.1 GB/s)"));
+        let mut empty = saved(Some(3.0), 1, 1);
+        empty.made.bytes = 0;
+        assert_eq!(empty.describe(), "machine_learning_curated.jsonl: empty");
+    }
+
+    #[test]
+    fn the_list_of_saved_downloads_keeps_the_last_ones_in_order() {
+        let mut s = AppState::default();
+        let made = Made {
+            bytes: 1,
+            millis: Some(1.0),
+            parts: 1,
+            workers: 1,
+        };
+        for i in 0..SAVED_KEPT + 3 {
+            s.download_asked(format!("{i}.csv"));
+            s.download_saved(format!("{i}.csv"), made);
+        }
+        assert!(s.preparing.is_empty());
+        let names: Vec<_> = s.saved.iter().map(|d| d.name.clone()).collect();
+        let expected: Vec<_> = (3..SAVED_KEPT + 3).map(|i| format!("{i}.csv")).collect();
+        assert_eq!(names, expected);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Runs in a dedicated web worker, never on the page's thread.
 
 use crate::parts::{mime_of, Parts};
-use crate::protocol::{decode, encode, Download, FromWorker, RunCharts, ToWorker};
+use crate::protocol::{decode, encode, Download, FromWorker, Made, RunCharts, ToWorker};
 use crate::reader::{parse, wasm_bytes, Origin};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -97,6 +97,10 @@ struct State {
 struct Making {
     job: u32,
     what: Download,
+    /// When the worker took it up (`now()`).
+    started: f64,
+    /// This worker and the readers it was shared with.
+    workers: u32,
     /// Each piece once written, in the file's order.
     pieces: Vec<Option<web_sys::Blob>>,
     /// Pieces the readers have not answered yet.
@@ -487,10 +491,11 @@ fn ask(scope: &DedicatedWorkerGlobalScope, state: &mut State, what: Download) {
     if state.making.is_some() {
         return state.later.push_back(what);
     }
+    let started = now();
     if let Some((name, blob)) = ready(state, what) {
-        return post_with(scope, &FromWorker::File { name }, Some(&blob));
+        return send_file(scope, name, &blob, None, (1, 1));
     }
-    if share(state, what) {
+    if share(state, what, started) {
         tell_parts(scope, state);
         return made_if_done(scope, state);
     }
@@ -500,9 +505,27 @@ fn ask(scope: &DedicatedWorkerGlobalScope, state: &mut State, what: Download) {
         post(scope, &FromWorker::Writing { name, done, total });
     };
     match download(state, what, &writing) {
-        Ok((name, blob)) => post_with(scope, &FromWorker::File { name }, Some(&blob)),
+        Ok((name, blob)) => send_file(scope, name, &blob, Some(now() - started), (1, 1)),
         Err(message) => post(scope, &FromWorker::Failed { message }),
     }
+}
+
+/// Sends the page a download made in `millis` (`None`: made ahead) as `parts` written by
+/// `workers` at once.
+fn send_file(
+    scope: &DedicatedWorkerGlobalScope,
+    name: String,
+    blob: &web_sys::Blob,
+    millis: Option<f64>,
+    (parts, workers): (u32, u32),
+) {
+    let made = Made {
+        bytes: blob.size() as u64,
+        millis,
+        parts,
+        workers,
+    };
+    post_with(scope, &FromWorker::File { name, made }, Some(blob));
 }
 
 /// Starts writing machine_learning_curated as CSV or JSON Lines with the readers, when
@@ -511,7 +534,7 @@ fn ask(scope: &DedicatedWorkerGlobalScope, state: &mut State, what: Download) {
 /// its pieces' rows (as [`stedi_core::export::CuratedPart`]s), and this worker writes its
 /// own meanwhile. The pieces, put together in order, are the bytes [`download`] writes
 /// alone. Returns whether it started.
-fn share(state: &mut State, what: Download) -> bool {
+fn share(state: &mut State, what: Download, started: f64) -> bool {
     let Download::Zone(zone @ Zone::MachineLearningCurated, format @ (Format::Csv | Format::Jsonl)) =
         what
     else {
@@ -547,6 +570,8 @@ fn share(state: &mut State, what: Download) -> bool {
     let mut making = Making {
         job,
         what,
+        started,
+        workers: hands as u32,
         pieces: vec![None; count],
         missing: 0,
         failed: None,
@@ -641,6 +666,7 @@ fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
         return;
     };
     let name = making.what.file_name();
+    let shape = (making.pieces.len() as u32, making.workers);
     let pieces: Option<js_sys::Array> = making.pieces.into_iter().collect::<Option<_>>();
     let made = match (making.failed, pieces) {
         (Some(message), _) => Err(message),
@@ -653,7 +679,7 @@ fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
         }
     };
     match made {
-        Ok(blob) => post_with(scope, &FromWorker::File { name }, Some(&blob)),
+        Ok(blob) => send_file(scope, name, &blob, Some(now() - making.started), shape),
         Err(message) => post(scope, &FromWorker::Failed { message }),
     }
     while state.making.is_none() {

@@ -99,6 +99,8 @@ fn RunView(result: RunResult) -> impl IntoView {
         <Findings audit=audit.clone() />
         <Quarantine audit=audit.clone() />
         <ZoneTable audit=audit />
+        // Last: a download listed here moves nothing the user may click next.
+        <SavedDownloads />
     }
 }
 
@@ -169,6 +171,41 @@ fn Throughput(millis: f64, wasm_bytes: u64, batch_bytes: u64, readers: u32) -> i
                     )
                 })}
         </p>
+    }
+}
+
+/// The downloads handed to the browser since the run, with their size, time, speed, and
+/// the workers that wrote them.
+#[component]
+fn SavedDownloads() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let saved = move || ctx.state.with(|s| s.saved.clone());
+    view! {
+        <Show when=move || ctx.state.with(|s| !s.saved.is_empty())>
+            <div class="saved" data-testid="saved">
+                <h3 id="saved-title">"Downloads made"</h3>
+                <ul aria-labelledby="saved-title">
+                    {move || {
+                        saved()
+                            .into_iter()
+                            .map(|d| {
+                                view! {
+                                    <li
+                                        data-testid="saved-download"
+                                        data-name=d.name.clone()
+                                        data-bytes=d.made.bytes.to_string()
+                                        data-parts=d.made.parts.to_string()
+                                        data-workers=d.made.workers.to_string()
+                                    >
+                                        {d.describe()}
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+            </div>
+        </Show>
     }
 }
 
