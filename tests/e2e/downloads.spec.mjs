@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { downloadOf, filesUnder, generated, loadFiles, open, stediRun } from "./helpers.mjs";
+import { PART_ROWS, downloadOf, filesUnder, generated, loadFiles, open, openLarge, stediRun } from "./helpers.mjs";
 
 const SALT = "reviewed-salt-42";
 
@@ -104,14 +104,7 @@ test("a large machine_learning_curated is written in parts by the readers at onc
   page,
 }) => {
   test.setTimeout(180_000);
-  // Scale 6: more rows than two parts of 65,536, so the readers write some of them.
-  const inputs = filesUnder(generated(6));
-  const errors = await open(page);
-  await page.getByTestId("salt").fill(SALT);
-  await page.getByTestId("salt").press("Enter");
-  await loadFiles(page, inputs);
-  const rows = Number(await page.getByTestId("zone-machine_learning_curated").first().getAttribute("data-rows"));
-  expect(rows).toBeGreaterThan(2 * 65536);
+  const { inputs, errors, rows } = await openLarge(page, SALT);
   await watchPreparing(page);
   // Three downloads asked at once: the JSON Lines are written in parts; the CSV (made
   // ahead of the click) and the quarantine wait for them. Each comes, in the order asked,
@@ -136,7 +129,7 @@ test("a large machine_learning_curated is written in parts by the readers at onc
   expect(readers).toBeGreaterThan(0);
   const saved = page.getByTestId("saved-download");
   await expect(saved).toHaveCount(3);
-  const parts = Math.ceil(rows / 65536);
+  const parts = Math.ceil(rows / PART_ROWS);
   for (const [i, [name, parts_, workers, text]] of [
     [names[0], parts, readers + 1, `${parts} parts written by ${readers + 1} workers at once`],
     [names[1], 1, 1, "made right after the run, ready when asked"],

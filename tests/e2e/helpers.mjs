@@ -99,3 +99,22 @@ export async function downloadOf(page, target, timeout = 60_000) {
   });
   throw new Error(`no download started within ${timeout} ms of clicking ${target}; the page shows ${JSON.stringify(shown)}`);
 }
+
+/** Rows of machine_learning_curated in one part of a download shared by the workers. */
+export const PART_ROWS = 65536;
+
+/**
+ * Opens the page with `salt` and loads a `stedi gen --scale 6` set: more rows of
+ * machine_learning_curated than two parts, so that a download of it is shared with the
+ * readers. Returns the inputs, the page's errors and those rows.
+ */
+export async function openLarge(page, salt) {
+  const inputs = filesUnder(generated(6));
+  const errors = await open(page);
+  await page.getByTestId("salt").fill(salt);
+  await page.getByTestId("salt").press("Enter");
+  await loadFiles(page, inputs);
+  const rows = Number(await page.getByTestId("zone-machine_learning_curated").first().getAttribute("data-rows"));
+  expect(rows).toBeGreaterThan(2 * PART_ROWS);
+  return { inputs, errors, rows };
+}

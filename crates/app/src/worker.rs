@@ -47,10 +47,19 @@ struct Reader {
     worker: web_sys::Worker,
     /// Messages wait here until the reader's WebAssembly has loaded.
     queue: Option<Vec<JsValue>>,
-    /// Files sent and not yet answered.
-    busy: usize,
+    /// Files sent and not yet answered: (id, generation).
+    reading: Vec<(u32, u32)>,
+    /// Why it stopped, once it has: it is sent nothing more.
+    stopped: Option<String>,
     wasm_bytes: u64,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _onerror: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+impl Reader {
+    fn live(&self) -> bool {
+        self.stopped.is_none()
+    }
 }
 
 struct Run {
@@ -82,8 +91,8 @@ struct State {
     landing: Landing,
     /// The zones built; `None` when the files changed since.
     run: Option<Run>,
-    /// Files to parse not yet sent to a reader: (id, generation, the message).
-    pending: std::collections::VecDeque<(u32, u32, JsValue)>,
+    /// Files to parse not yet sent to a reader: (id, generation, source, the message).
+    pending: std::collections::VecDeque<(u32, u32, Option<Source>, JsValue)>,
     /// Downloads shared with the readers so far: each piece's answer names its own.
     jobs: u32,
     /// The download being written with the readers, if any.
@@ -103,8 +112,8 @@ struct Making {
     workers: u32,
     /// Each piece once written, in the file's order.
     pieces: Vec<Option<web_sys::Blob>>,
-    /// Pieces the readers have not answered yet.
-    missing: usize,
+    /// Pieces the readers have not answered yet: (reader, piece).
+    owed: Vec<(usize, u32)>,
     /// Why a piece could not be written, if one could not.
     failed: Option<String>,
 }
@@ -258,12 +267,25 @@ fn spawn_readers(scope: &DedicatedWorkerGlobalScope, state: &Rc<RefCell<State>>)
             }
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        let weak = Rc::downgrade(state);
+        let page = scope.clone();
+        let onerror =
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
+                // Handled here: the error goes no further up.
+                ev.prevent_default();
+                if let Some(state) = weak.upgrade() {
+                    reader_stopped(&page, &mut state.borrow_mut(), index, ev.message());
+                }
+            });
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         state.borrow_mut().readers.push(Reader {
             worker,
             queue: Some(Vec::new()),
-            busy: 0,
+            reading: Vec::new(),
+            stopped: None,
             wasm_bytes: 0,
             _onmessage: onmessage,
+            _onerror: onerror,
         });
     }
 }
@@ -299,7 +321,7 @@ fn from_reader(
             read,
             wasm_bytes,
         } => {
-            reader.busy = reader.busy.saturating_sub(1);
+            reader.reading.retain(|&(i, g)| (i, g) != (id, generation));
             reader.wasm_bytes = reader.wasm_bytes.max(wasm_bytes);
             send_pending(state);
             let Some(entry) = state
@@ -338,7 +360,7 @@ fn from_reader(
         } => {
             reader.wasm_bytes = reader.wasm_bytes.max(wasm_bytes);
             let blob = received.file;
-            piece_written(scope, state, (job, piece, written), blob);
+            piece_written(scope, state, index, (job, piece, written), blob);
         }
         // Progress goes straight to the page.
         msg => post(scope, &msg),
@@ -540,16 +562,16 @@ fn share(state: &mut State, what: Download, started: f64) -> bool {
     else {
         return false;
     };
+    let live: Vec<usize> = (0..state.readers.len())
+        .filter(|&i| state.readers[i].live())
+        .collect();
     let idle = state.pending.is_empty()
-        && state
-            .readers
-            .iter()
-            .all(|r| r.busy == 0 && r.queue.is_none());
+        && live.iter().all(|&i| {
+            let r = &state.readers[i];
+            r.reading.is_empty() && r.queue.is_none()
+        });
     let rows = |run: &Run| run.zones.rows(&state.landing, zone);
-    if !idle
-        || state.readers.is_empty()
-        || state.run.as_ref().is_none_or(|r| rows(r) < 2 * PIECE_ROWS)
-    {
+    if !idle || live.is_empty() || state.run.as_ref().is_none_or(|r| rows(r) < 2 * PIECE_ROWS) {
         return false;
     }
     state.jobs += 1;
@@ -565,7 +587,7 @@ fn share(state: &mut State, what: Download, started: f64) -> bool {
         salt: &run.salt,
     };
     let count = rows.div_ceil(PIECE_ROWS);
-    let hands = state.readers.len() + 1;
+    let hands = live.len() + 1;
     let piece_rows = |p: usize| p * PIECE_ROWS..((p + 1) * PIECE_ROWS).min(rows);
     let mut making = Making {
         job,
@@ -573,11 +595,12 @@ fn share(state: &mut State, what: Download, started: f64) -> bool {
         started,
         workers: hands as u32,
         pieces: vec![None; count],
-        missing: 0,
+        owed: Vec::new(),
         failed: None,
     };
     for p in (0..count).filter(|p| p % hands != 0) {
-        let reader = &state.readers[p % hands - 1];
+        let index = live[p % hands - 1];
+        let reader = &state.readers[index];
         let bytes =
             js_sys::Uint8Array::from(writer.curated_part(piece_rows(p)).encode().as_slice());
         let msg = ToWorker::WritePart {
@@ -590,7 +613,7 @@ fn share(state: &mut State, what: Download, started: f64) -> bool {
             .worker
             .post_message_with_transfer(&data, &js_sys::Array::of1(&bytes.buffer()))
         {
-            Ok(()) => making.missing += 1,
+            Ok(()) => making.owed.push((index, p as u32)),
             Err(e) => {
                 making.failed = Some(format!("a reader could not be sent its part: {e:?}"));
                 break;
@@ -628,13 +651,14 @@ fn share(state: &mut State, what: Download, started: f64) -> bool {
 fn piece_written(
     scope: &DedicatedWorkerGlobalScope,
     state: &mut State,
+    reader: usize,
     (job, piece, written): (u32, u32, Result<(), String>),
     blob: Option<web_sys::Blob>,
 ) {
     let Some(making) = state.making.as_mut().filter(|m| m.job == job) else {
         return;
     };
-    making.missing = making.missing.saturating_sub(1);
+    making.owed.retain(|&owed| owed != (reader, piece));
     match (written, blob, making.pieces.get_mut(piece as usize)) {
         (Ok(()), Some(blob), Some(slot)) => *slot = Some(blob),
         (Err(message), _, _) => {
@@ -662,7 +686,7 @@ fn tell_parts(scope: &DedicatedWorkerGlobalScope, state: &State) {
 /// When every piece is in: the download, one `Blob` of them, is sent to the page; then
 /// the downloads asked for meanwhile are made.
 fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
-    let Some(making) = state.making.take_if(|m| m.missing == 0) else {
+    let Some(making) = state.making.take_if(|m| m.owed.is_empty()) else {
         return;
     };
     let name = making.what.file_name();
@@ -703,7 +727,8 @@ fn read_entry(
         return;
     };
     entry.generation += 1;
-    if let (Origin::File(file), false) = (&entry.origin, state.readers.is_empty()) {
+    let readers = state.readers.iter().any(Reader::live);
+    if let (Origin::File(file), true) = (&entry.origin, readers) {
         let msg = ToWorker::Parse {
             id,
             generation: entry.generation,
@@ -711,7 +736,9 @@ fn read_entry(
             source,
         };
         let data = encode(&msg, Some(file.as_ref()));
-        state.pending.push_back((id, entry.generation, data));
+        state
+            .pending
+            .push_back((id, entry.generation, source, data));
         send_pending(state);
         return;
     }
@@ -733,10 +760,10 @@ fn send_pending(state: &mut State) {
     } = state;
     while let Some(reader) = readers
         .iter_mut()
-        .filter(|r| r.busy < READER_AHEAD)
-        .min_by_key(|r| r.busy)
+        .filter(|r| r.live() && r.reading.len() < READER_AHEAD)
+        .min_by_key(|r| r.reading.len())
     {
-        let Some((id, generation, data)) = pending.pop_front() else {
+        let Some((id, generation, _, data)) = pending.pop_front() else {
             return;
         };
         if !entries
@@ -745,10 +772,60 @@ fn send_pending(state: &mut State) {
         {
             continue;
         }
-        reader.busy += 1;
+        reader.reading.push((id, generation));
         match &mut reader.queue {
             Some(queue) => queue.push(data),
             None => send_to(&reader.worker, &data),
+        }
+    }
+}
+
+/// Reader `index` stopped (its code failed, or it could not start): it is sent nothing
+/// more. The files it was reading fail with the reason, to be added again; a download it
+/// owed a part of fails, to be asked again (the next is written without it); files
+/// waiting for a reader are read here once no reader is left.
+fn reader_stopped(
+    scope: &DedicatedWorkerGlobalScope,
+    state: &mut State,
+    index: usize,
+    message: String,
+) {
+    let reader = &mut state.readers[index];
+    if !reader.live() {
+        return;
+    }
+    reader.worker.terminate();
+    let why = format!("a worker reading files stopped ({message})");
+    reader.stopped = Some(why.clone());
+    for (id, generation) in std::mem::take(&mut reader.reading) {
+        if state
+            .entries
+            .iter()
+            .any(|e| e.id == id && e.generation == generation)
+        {
+            let message = format!("{why}: remove the file and add it again");
+            post(scope, &FromWorker::FileFailed { id, message });
+        }
+    }
+    if let Some(making) = &mut state.making {
+        if making.owed.iter().any(|&(r, _)| r == index) {
+            making.owed.retain(|&(r, _)| r != index);
+            making.failed.get_or_insert(format!(
+                "{why} while writing part of the download: ask for it again"
+            ));
+            made_if_done(scope, state);
+        }
+    }
+    if state.readers.iter().any(Reader::live) {
+        return send_pending(state);
+    }
+    for (id, generation, source, _) in std::mem::take(&mut state.pending) {
+        if state
+            .entries
+            .iter()
+            .any(|e| e.id == id && e.generation == generation)
+        {
+            read_entry(scope, state, id, source);
         }
     }
 }
@@ -854,15 +931,17 @@ fn run(
         selected: None,
         ready: None,
     });
+    // Readers stopped are gone, with their memory.
+    let live = || state.readers.iter().filter(|r| r.live());
     post(
         scope,
         &FromWorker::RunDone {
             audit: Box::new(audit),
             millis,
             charts: Box::new(charts),
-            wasm_bytes: wasm_bytes() + state.readers.iter().map(|r| r.wasm_bytes).sum::<u64>(),
+            wasm_bytes: wasm_bytes() + live().map(|r| r.wasm_bytes).sum::<u64>(),
             batch_bytes,
-            readers: state.readers.len() as u32,
+            readers: live().count() as u32,
         },
     );
     let small = state
