@@ -1,5 +1,5 @@
 // Shared steps of the end-to-end specs.
-import { expect } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -83,6 +83,40 @@ export async function shownCounts(page) {
 }
 
 /**
+ * Whether the page draws frames. Headless Chromium at times stops drawing a page's frames
+ * (its requestAnimationFrame callbacks never run) while the page still runs, and
+ * Playwright's click waits for two frames to see its target hold still.
+ */
+async function drawsFrames(page) {
+  return page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        requestAnimationFrame(() => resolve(true));
+        setTimeout(() => resolve(false), 2000);
+      }),
+  );
+}
+
+/**
+ * Clicks `target`. When the click cannot happen because the page draws no frames, presses
+ * it from the keyboard instead, as a keyboard user would, and notes it in the test's
+ * annotations; any other failure of the click fails the test.
+ */
+export async function press(page, target) {
+  try {
+    await target.click({ timeout: 15_000 });
+  } catch (e) {
+    if (await drawsFrames(page)) throw e;
+    const hidden = await page.evaluate(() => document.visibilityState);
+    const description = `${target} pressed from the keyboard: the page drew no frames (visibility ${hidden})`;
+    test.info().annotations.push({ type: "no frames", description });
+    console.warn(description);
+    await target.focus();
+    await page.keyboard.press("Enter");
+  }
+}
+
+/**
  * Clicks `target` and returns the download it starts. When none starts, fails with what
  * the page shows then (downloads being made, downloads made, notices), which tells a
  * click the page never took from a download the worker made and the browser did not
@@ -90,7 +124,7 @@ export async function shownCounts(page) {
  */
 export async function downloadOf(page, target, timeout = 60_000) {
   const started = page.waitForEvent("download", { timeout }).catch(() => null);
-  await target.click();
+  await press(page, target);
   const download = await started;
   if (download) return download;
   const shown = await page.evaluate(() => {
