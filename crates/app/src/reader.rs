@@ -31,6 +31,10 @@ struct Job {
     name: String,
     source: Option<Source>,
     file: Option<web_sys::File>,
+    /// The file's bytes being read, for a file hashed by the browser: asked for as the
+    /// job arrives, so that the browser reads the next file while this one parses the
+    /// file before it.
+    bytes: Option<wasm_bindgen_futures::JsFuture>,
 }
 
 /// Starts listening for files to parse, then tells the worker it is ready.
@@ -52,12 +56,18 @@ pub fn start() {
                     name,
                     source,
                 } => {
+                    let file: Option<web_sys::File> = received.file.and_then(|b| b.dyn_into().ok());
+                    let bytes = file
+                        .as_ref()
+                        .filter(|f| browser_hash(f).is_some())
+                        .map(|f| wasm_bindgen_futures::JsFuture::from(f.array_buffer()));
                     jobs.borrow_mut().push_back(Job {
                         id,
                         generation,
                         name,
                         source,
-                        file: received.file.and_then(|b| b.dyn_into().ok()),
+                        file,
+                        bytes,
                     });
                     if !draining.replace(true) {
                         let (scope, jobs, draining) =
@@ -197,10 +207,11 @@ async fn parse_for_worker(scope: &DedicatedWorkerGlobalScope, job: Job) {
         name,
         source,
         file,
+        bytes,
     } = job;
     let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
     let parsed = match file {
-        Some(file) => parse_file(&file, &name, source, progress).await,
+        Some(file) => parse_file(&file, bytes, &name, source, progress).await,
         None => Err("the browser sent no file to read; add it again".into()),
     };
     let (read, bytes) = match parsed {
@@ -234,17 +245,19 @@ const WHOLE: f64 = 64.0 * 1024.0 * 1024.0;
 /// several times faster than SHA-256 in WebAssembly) and its records are read here.
 async fn parse_file(
     file: &web_sys::File,
+    bytes: Option<wasm_bindgen_futures::JsFuture>,
     name: &str,
     source: Option<Source>,
     progress: impl Fn(u64),
 ) -> Result<FileBatch, String> {
-    let Some(subtle) = browser_hash(file) else {
+    let (Some(subtle), Some(bytes)) = (browser_hash(file), bytes) else {
         return parse(&Origin::File(file.clone()), name, source, progress);
     };
-    let buffer = FileReaderSync::new()
-        .map_err(|_| "this browser cannot read files in a worker".to_string())?
-        .read_as_array_buffer(file)
-        .map_err(|_| cannot_read(file))?;
+    let buffer: js_sys::ArrayBuffer = bytes
+        .await
+        .ok()
+        .and_then(|b| b.dyn_into().ok())
+        .ok_or_else(|| cannot_read(file))?;
     let digest = subtle.digest_with_str_and_buffer_source("SHA-256", &buffer);
     let mut reader = HashedElsewhere::new(name, source);
     feed_chunks(

@@ -73,6 +73,18 @@ struct Run {
     ready: Option<(String, web_sys::Blob)>,
 }
 
+impl Run {
+    /// The writer of this run's zones out of `landing`.
+    fn writer<'a>(&'a self, landing: &'a Landing) -> ZoneWriter<'a> {
+        ZoneWriter {
+            landing,
+            zones: &self.zones,
+            pii: self.policy.pii,
+            salt: &self.salt,
+        }
+    }
+}
+
 /// The download most asked for, machine_learning_curated as CSV, is made right after a run
 /// (while the page draws the results) when it has at most [`READY_ROWS`] rows, so that
 /// the click finds it ready.
@@ -580,12 +592,7 @@ fn share(state: &mut State, what: Download, started: f64) -> bool {
         return false;
     };
     let rows = rows(run);
-    let writer = ZoneWriter {
-        landing,
-        zones: &run.zones,
-        pii: run.policy.pii,
-        salt: &run.salt,
-    };
+    let writer = run.writer(landing);
     let count = rows.div_ceil(PIECE_ROWS);
     let hands = live.len() + 1;
     let piece_rows = |p: usize| p * PIECE_ROWS..((p + 1) * PIECE_ROWS).min(rows);
@@ -967,15 +974,7 @@ fn preview(
         return Err(OUT_OF_DATE.into());
     };
     let cached = run.selected.take();
-    let mut table = ZoneTable::new(
-        ZoneWriter {
-            landing,
-            zones: &run.zones,
-            pii: run.policy.pii,
-            salt: &run.salt,
-        },
-        &run.policy,
-    );
+    let mut table = ZoneTable::new(run.writer(landing), &run.policy);
     let (positions, notes) = match cached {
         Some((s, positions, notes)) if s == selection => (positions, notes),
         _ => (table.select(&selection), table.notes(&selection)),
@@ -1002,12 +1001,7 @@ fn download(
     let (Some(landing), Some(run)) = (state.built(), &state.run) else {
         return Err("the zones are out of date: wait for the run to finish, then download".into());
     };
-    let writer = ZoneWriter {
-        landing,
-        zones: &run.zones,
-        pii: run.policy.pii,
-        salt: &run.salt,
-    };
+    let writer = run.writer(landing);
     let mut out = Parts::new();
     let fail = |e: stedi_core::Error| e.to_string();
     let name = what.file_name();
