@@ -49,8 +49,8 @@ struct Reader {
     queue: Option<Vec<JsValue>>,
     /// Files sent and not yet answered: (id, generation).
     reading: Vec<(u32, u32)>,
-    /// Why it stopped, once it has: it is sent nothing more.
-    stopped: Option<String>,
+    /// Whether it stopped (its code failed): it is then sent nothing more.
+    stopped: bool,
     wasm_bytes: u64,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
     _onerror: Closure<dyn FnMut(web_sys::ErrorEvent)>,
@@ -58,7 +58,7 @@ struct Reader {
 
 impl Reader {
     fn live(&self) -> bool {
-        self.stopped.is_none()
+        !self.stopped
     }
 }
 
@@ -294,7 +294,7 @@ fn spawn_readers(scope: &DedicatedWorkerGlobalScope, state: &Rc<RefCell<State>>)
             worker,
             queue: Some(Vec::new()),
             reading: Vec::new(),
-            stopped: None,
+            stopped: false,
             wasm_bytes: 0,
             _onmessage: onmessage,
             _onerror: onerror,
@@ -802,8 +802,8 @@ fn reader_stopped(
         return;
     }
     reader.worker.terminate();
+    reader.stopped = true;
     let why = format!("a worker reading files stopped ({message})");
-    reader.stopped = Some(why.clone());
     for (id, generation) in std::mem::take(&mut reader.reading) {
         if state
             .entries
