@@ -179,14 +179,17 @@ fn Throughput(millis: f64, wasm_bytes: u64, batch_bytes: u64, readers: u32) -> i
 #[component]
 fn SavedDownloads() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let saved = move || ctx.state.with(|s| s.saved.clone());
+    // A memo: the list is drawn again when a download is made, not at every change of
+    // state (reading progress, a review page arriving).
+    let saved = Memo::new(move |_| ctx.state.with(|s| s.saved.clone()));
     view! {
-        <Show when=move || ctx.state.with(|s| !s.saved.is_empty())>
+        <Show when=move || saved.with(|s| !s.is_empty())>
             <div class="saved" data-testid="saved">
                 <h3 id="saved-title">"Downloads made"</h3>
                 <ul aria-labelledby="saved-title">
                     {move || {
-                        saved()
+                        saved
+                            .get()
                             .into_iter()
                             .map(|d| {
                                 view! {
