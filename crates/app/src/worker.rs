@@ -178,7 +178,7 @@ impl State {
                 continue;
             };
             match FileBatch::decode(&bytes.to_vec()) {
-                Ok(batch) => self.landing.add(&batch),
+                Ok(batch) => self.landing.add(batch),
                 Err(message) => {
                     entry.read = None;
                     post(
@@ -232,7 +232,7 @@ fn warm_up() {
             .collect();
         let mut landing = Landing::default();
         landing.reserve(batches.iter().map(|b| &b.summary));
-        for batch in batches.iter().rev() {
+        for batch in batches.into_iter().rev() {
             landing.add(batch);
         }
         landing.settle();
@@ -851,8 +851,8 @@ fn file_read(scope: &DedicatedWorkerGlobalScope, state: &mut State, id: u32, bat
         },
     );
     state.run = None;
-    state.landing.add(&batch);
-    entry.read = Some(batch.summary);
+    entry.read = Some(batch.summary.clone());
+    state.landing.add(batch);
 }
 
 /// Checks an audit.json against the files loaded, as `stedi verify` does.

@@ -231,7 +231,7 @@ pub(crate) fn read_landing(files: &[PathBuf], threads: usize) -> Result<Landing>
     let mut landing = Landing::default();
     let mut failed = None;
     let add = |read: Result<FileBatch>| match read {
-        Ok(batch) if failed.is_none() => landing.add(&batch),
+        Ok(batch) if failed.is_none() => landing.add(batch),
         Ok(_) => {}
         Err(e) => {
             failed.get_or_insert(e);

@@ -3,13 +3,16 @@
 //! rest (summary, strings, customers, quarantine) as JSON.
 
 use super::{Accelerometer, Customer, FileBatch, InputSummary, Interner, Quarantined, StepTrainer};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+use std::borrow::Cow;
 
 /// The part of a batch written as JSON, as it is read back.
 #[derive(Deserialize)]
-struct Head {
+struct Head<'a> {
     summary: InputSummary,
-    strings: Vec<Box<str>>,
+    /// Borrowed from the bytes when they hold no escapes, as emails and serials do not.
+    #[serde(borrow)]
+    strings: Vec<Cow<'a, str>>,
     customers: Vec<Customer>,
     quarantine: Vec<Quarantined>,
     readings: usize,
@@ -21,11 +24,17 @@ struct Head {
 #[derive(Serialize)]
 struct HeadOut<'a> {
     summary: &'a InputSummary,
-    strings: &'a [Box<str>],
+    #[serde(serialize_with = "strings_out")]
+    strings: &'a Interner,
     customers: &'a [Customer],
     quarantine: &'a [Quarantined],
     readings: usize,
     steps: usize,
+}
+
+/// The interner's strings as a JSON array, in the order of their ids.
+fn strings_out<S: Serializer>(strings: &&Interner, out: S) -> Result<S::Ok, S::Error> {
+    out.collect_seq(strings.iter())
 }
 
 /// Counts the bytes written to it.
@@ -78,8 +87,8 @@ pub(crate) fn put<T: Le>(out: &mut Vec<u8>, column: &[T]) {
 /// Reads values off the front of a byte slice.
 pub(crate) struct Cursor<'a>(pub(crate) &'a [u8]);
 
-impl Cursor<'_> {
-    pub(crate) fn take(&mut self, n: usize) -> Result<&[u8], String> {
+impl<'a> Cursor<'a> {
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         if self.0.len() < n {
             return Err("a damaged batch: it ends too early".into());
         }
@@ -101,7 +110,7 @@ impl FileBatch {
     pub fn encode(&self) -> Vec<u8> {
         let head = HeadOut {
             summary: &self.summary,
-            strings: &self.strings.strings,
+            strings: &self.strings,
             customers: &self.customers,
             quarantine: &self.quarantine,
             readings: self.accelerometer.len(),
@@ -151,6 +160,8 @@ impl FileBatch {
             return Err("a damaged batch: bytes after its end".into());
         }
         let mut strings = Interner::default();
+        let text = head.strings.iter().map(|s| s.len()).sum();
+        strings.reserve(head.strings.len(), text);
         for s in &head.strings {
             strings.intern(s);
         }
@@ -223,6 +234,30 @@ mod tests {
         assert_eq!(a.step_trainer.distance, b.step_trainer.distance);
         assert_eq!(a.quarantine, b.quarantine);
         assert_eq!(a.inputs, b.inputs);
+    }
+
+    #[test]
+    fn strings_that_json_escapes_survive_encoding() {
+        let odd = [
+            "quote\"d@x",
+            "back\\slash@x",
+            "tab\t@x",
+            "é€😀@x",
+            "\u{1}@x",
+        ];
+        let mut text = String::new();
+        for (i, user) in odd.iter().enumerate() {
+            let user = serde_json::to_string(user).unwrap();
+            text.push_str(&format!(
+                "{{\"user\":{user},\"timestamp\":{i},\"x\":1,\"y\":2,\"z\":3}}\n"
+            ));
+        }
+        let batch = read_bytes("a.json", None, text.as_bytes());
+        assert_eq!(batch.accelerometer.len(), odd.len());
+        let decoded = FileBatch::decode(&batch.encode()).unwrap();
+        let users: Vec<&str> = decoded.strings.iter().collect();
+        assert_eq!(users, odd);
+        assert_eq!(decoded.accelerometer.user, [0, 1, 2, 3, 4]);
     }
 
     #[test]

@@ -32,7 +32,6 @@ pub use record::Field;
 pub use split::MAX_RECORD_BYTES;
 
 use record::RawRecord;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use split::{Piece, Splitter};
@@ -91,26 +90,53 @@ impl std::str::FromStr for Source {
 /// Strings interned to dense ids, so zones hold integers, not text.
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
-    ids: FxHashMap<Box<str>, u32>,
-    strings: Vec<Box<str>>,
+    /// Every string, one after another in the order of their ids: one allocation for
+    /// all of them (a customer file has two distinct strings per record).
+    text: String,
+    /// Where each string ends in `text`, by id.
+    ends: Vec<usize>,
+    /// The ids, found by their string's hash.
+    ids: hashbrown::HashTable<u32>,
     /// The id last given: a file's readings come a user or a device at a time, so the
     /// string is usually the one before, told by comparing instead of hashing.
     last: Option<u32>,
 }
 
+/// The hash the interner files a string under.
+fn hash_of(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(s)
+}
+
+/// String `id` of the strings laid out in `text` as `ends` says.
+fn string_at<'t>(text: &'t str, ends: &[usize], id: u32) -> &'t str {
+    let id = id as usize;
+    let start = match id {
+        0 => 0,
+        _ => ends[id - 1],
+    };
+    &text[start..ends[id]]
+}
+
 impl Interner {
     /// The id of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(last) = self.last.filter(|id| *self.strings[*id as usize] == *s) {
+        if let Some(last) = self.last.filter(|id| self.get(*id) == s) {
             return last;
         }
-        let id = match self.ids.get(s) {
-            Some(id) => *id,
-            None => {
-                let id = u32::try_from(self.strings.len())
-                    .expect("fewer than 4 billion distinct strings");
-                self.strings.push(s.into());
-                self.ids.insert(s.into(), id);
+        let (text, ends) = (&self.text, &self.ends);
+        let at = |id: &u32| string_at(text, ends, *id);
+        let id = match self
+            .ids
+            .entry(hash_of(s), |id| at(id) == s, |id| hash_of(at(id)))
+        {
+            hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
+            hashbrown::hash_table::Entry::Vacant(room) => {
+                let id =
+                    u32::try_from(self.ends.len()).expect("fewer than 4 billion distinct strings");
+                room.insert(id);
+                self.text.push_str(s);
+                self.ends.push(self.text.len());
                 id
             }
         };
@@ -118,24 +144,38 @@ impl Interner {
         id
     }
 
+    /// Makes room for `strings` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.text.reserve(bytes);
+        self.ends.reserve(strings);
+        let (text, ends) = (&self.text, &self.ends);
+        self.ids
+            .reserve(strings, |id| hash_of(string_at(text, ends, *id)));
+    }
+
     /// The string with this id.
     pub fn get(&self, id: u32) -> &str {
-        &self.strings[id as usize]
+        string_at(&self.text, &self.ends, id)
+    }
+
+    /// Every string, in the order of their ids.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.ends.len() as u32).map(|id| self.get(id))
     }
 
     /// The id of `s`, if it was interned.
     pub fn lookup(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        self.ids.find(hash_of(s), |id| self.get(*id) == s).copied()
     }
 
     /// How many distinct strings there are.
     pub fn len(&self) -> usize {
-        self.strings.len()
+        self.ends.len()
     }
 
     /// Whether no string was interned.
     pub fn is_empty(&self) -> bool {
-        self.strings.is_empty()
+        self.ends.is_empty()
     }
 }
 
@@ -1049,13 +1089,7 @@ fn put<T>(v: &mut Vec<T>, at: usize, items: impl Iterator<Item = T>) {
 impl Landing {
     /// Merges file batches in file-name order (ties: by content hash), so the result never
     /// depends on the order in which files were read or dropped.
-    pub fn from_batches(batches: Vec<FileBatch>) -> Landing {
-        Landing::merge(&batches)
-    }
-
-    /// Like [`Landing::from_batches`], leaving the batches to the caller.
-    pub fn merge<'a>(batches: impl IntoIterator<Item = &'a FileBatch>) -> Landing {
-        let mut batches: Vec<&FileBatch> = batches.into_iter().collect();
+    pub fn from_batches(mut batches: Vec<FileBatch>) -> Landing {
         batches.sort_by(|a, b| {
             (&a.summary.name, &a.summary.sha256).cmp(&(&b.summary.name, &b.summary.sha256))
         });
@@ -1068,10 +1102,15 @@ impl Landing {
         landing
     }
 
+    /// Like [`Landing::from_batches`], leaving the batches to the caller.
+    pub fn merge<'a>(batches: impl IntoIterator<Item = &'a FileBatch>) -> Landing {
+        Landing::from_batches(batches.into_iter().cloned().collect())
+    }
+
     /// Adds one file's batch where its name puts it, so that the landing is the one
     /// [`Landing::merge`] gives for all the files (once [`Landing::settle`]d). The browser
     /// adds each batch as it arrives and keeps no other copy of it.
-    pub fn add(&mut self, batch: &FileBatch) {
+    pub fn add(&mut self, batch: FileBatch) {
         fn key(s: &InputSummary) -> (&str, &str) {
             (&s.name, &s.sha256)
         }
@@ -1163,8 +1202,8 @@ impl Landing {
         self.unsettled = false;
     }
 
-    /// Puts a batch's rows in as input `at`.
-    fn insert(&mut self, at: usize, batch: &FileBatch) {
+    /// Puts a batch's rows in as input `at`; its customers and quarantine move in whole.
+    fn insert(&mut self, at: usize, batch: FileBatch) {
         // Added at the end (files read in name order), the rows go after all the others:
         // no need to sum the spans of the files before.
         let from = if at == self.spans.len() {
@@ -1177,8 +1216,8 @@ impl Landing {
         } else {
             self.spans[..at].iter().fold(Span::default(), Span::plus)
         };
+        let span = Span::of(&batch);
         let remap: Vec<u32> = batch
-            .strings
             .strings
             .iter()
             .map(|s| self.strings.intern(s))
@@ -1187,10 +1226,10 @@ impl Landing {
         put(
             &mut self.customers,
             from.customers,
-            batch.customers.iter().map(|c| Customer {
+            batch.customers.into_iter().map(|c| Customer {
                 email: id(&c.email),
                 serial: id(&c.serial),
-                ..c.clone()
+                ..c
             }),
         );
         let (a, b, r) = (&mut self.accelerometer, &batch.accelerometer, from.readings);
@@ -1206,10 +1245,10 @@ impl Landing {
         put(
             &mut self.quarantine,
             from.quarantine,
-            batch.quarantine.iter().cloned(),
+            batch.quarantine.into_iter(),
         );
-        self.inputs.insert(at, batch.summary.clone());
-        self.spans.insert(at, Span::of(batch));
+        self.inputs.insert(at, batch.summary);
+        self.spans.insert(at, span);
     }
 }
 
@@ -1276,6 +1315,36 @@ mod tests {
             (strings.get(1), strings.lookup("c"), strings.len()),
             ("b", Some(2), 3)
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn interned_ids_are_the_order_of_first_sight(
+            seen in proptest::collection::vec("[a-c]{0,3}|[é€x]{1,2}", 0..300),
+            reserve in 0usize..40,
+        ) {
+            let mut strings = Interner::default();
+            strings.reserve(reserve, reserve * 3);
+            // The reference: a list searched from the start.
+            let mut first: Vec<&str> = Vec::new();
+            for s in &seen {
+                let want = match first.iter().position(|f| f == s) {
+                    Some(at) => at,
+                    None => {
+                        first.push(s);
+                        first.len() - 1
+                    }
+                };
+                proptest::prop_assert_eq!(strings.intern(s) as usize, want);
+            }
+            proptest::prop_assert_eq!(strings.len(), first.len());
+            proptest::prop_assert_eq!(strings.iter().collect::<Vec<_>>(), first.clone());
+            for (id, s) in first.iter().enumerate() {
+                proptest::prop_assert_eq!(strings.get(id as u32), *s);
+                proptest::prop_assert_eq!(strings.lookup(s), Some(id as u32));
+            }
+            proptest::prop_assert_eq!(strings.lookup("never interned"), None);
+        }
     }
 
     #[test]
@@ -1606,7 +1675,7 @@ mod tests {
             }
             let mut landing = Landing::default();
             for i in &arrival {
-                landing.add(&batches[*i]);
+                landing.add(batches[*i].clone());
             }
             // Take some out again, then put one of them back.
             let mut kept: Vec<&FileBatch> = batches.iter().collect();
@@ -1619,7 +1688,7 @@ mod tests {
                 }
             }
             if let Some(back) = batches.iter().enumerate().find(|(i, _)| removed[*i]) {
-                landing.add(back.1);
+                landing.add(back.1.clone());
                 kept.push(back.1);
             }
             landing.settle();

@@ -1,0 +1,66 @@
+//! Times what the browser's pipeline worker does with the batches its readers send before
+//! it builds the zones: each batch decoded from its bytes and added to a landing sized for
+//! all of them, in file-name order (`State::admit` in the app's worker). Prints one JSON
+//! line with the medians: decoding alone, and decoding with adding.
+//!
+//! `cargo run --release -p stedi-core --example admit_speed -- RUNS FILE...`, or built for
+//! wasm32-wasip1 and run by `node bench/wasi/run.mjs` to time it as WebAssembly.
+
+use std::time::Instant;
+use stedi_core::ingest::{FileBatch, FileReader, InputSummary, Landing};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
+    let mut encoded: Vec<(InputSummary, Vec<u8>)> = args
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+            let mut reader = FileReader::new(path.rsplit('/').next().unwrap_or(&path), None);
+            reader.feed(&bytes);
+            let batch = reader.finish();
+            (batch.summary.clone(), batch.encode())
+        })
+        .collect();
+    encoded.sort_by(|a, b| (&a.0.name, &a.0.sha256).cmp(&(&b.0.name, &b.0.sha256)));
+    let bytes: usize = encoded.iter().map(|(_, b)| b.len()).sum();
+    let (mut decode, mut admit) = (Vec::new(), Vec::new());
+    // One warm-up run, then `runs` timed ones.
+    for run in 0..=runs {
+        let started = Instant::now();
+        for (_, b) in &encoded {
+            std::hint::black_box(FileBatch::decode(b).expect("a batch just encoded"));
+        }
+        let decode_ms = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        let landing = admitted(&encoded);
+        let admit_ms = started.elapsed().as_secs_f64() * 1e3;
+        eprintln!("run {run}: decode {decode_ms:.1} admit {admit_ms:.1}");
+        assert!(!landing.inputs.is_empty(), "no files given");
+        std::hint::black_box(landing);
+        if run > 0 {
+            decode.push(decode_ms);
+            admit.push(admit_ms);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{{\"batch_bytes\": {bytes}, \"runs\": {runs}, \"decode_ms\": {:.1}, \"admit_ms\": {:.1}}}",
+        median(&mut decode),
+        median(&mut admit)
+    );
+}
+
+/// The landing of the batches, as the worker's admit makes it: sized from the summaries
+/// the readers sent first, then each batch decoded and added in turn.
+#[inline(never)]
+fn admitted(encoded: &[(InputSummary, Vec<u8>)]) -> Landing {
+    let mut landing = Landing::default();
+    landing.reserve(encoded.iter().map(|(summary, _)| summary));
+    for (_, bytes) in encoded {
+        landing.add(FileBatch::decode(bytes).expect("a batch just encoded"));
+    }
+    landing
+}
