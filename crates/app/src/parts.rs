@@ -3,11 +3,12 @@
 
 use std::cell::RefCell;
 use std::io::Write;
+use wasm_bindgen::JsCast;
 
 // The parts of a download already handed to the browser. They live outside the writer so
 // that the writer stays `Send` (Parquet's writer wants it); the worker has one thread.
 thread_local! {
-    static PARTS: RefCell<Vec<js_sys::Uint8Array>> = const { RefCell::new(Vec::new()) };
+    static PARTS: RefCell<Vec<web_sys::Blob>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Bytes of a download leave WebAssembly memory a part at a time.
@@ -26,22 +27,22 @@ impl Parts {
         Parts { buf: Vec::new() }
     }
 
-    fn hand_over(&mut self) {
+    fn hand_over(&mut self) -> Result<(), String> {
         if !self.buf.is_empty() {
-            let part = js_sys::Uint8Array::from(self.buf.as_slice());
+            let part = blob_of(&self.buf)?;
             PARTS.with(|p| p.borrow_mut().push(part));
             self.buf.clear();
         }
+        Ok(())
     }
 
     /// The parts written, as one `Blob` of type `mime`.
     pub fn into_blob(mut self, mime: &str) -> Result<web_sys::Blob, String> {
-        self.hand_over();
+        self.hand_over()?;
         let parts: js_sys::Array = PARTS.with(|p| p.take()).into_iter().collect();
         let options = web_sys::BlobPropertyBag::new();
         options.set_type(mime);
-        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-            .map_err(|e| format!("the browser could not hold the download: {e:?}"))
+        web_sys::Blob::new_with_blob_sequence_and_options(&parts, &options).map_err(cannot_hold)
     }
 }
 
@@ -55,13 +56,32 @@ impl Write for Parts {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.buf.extend_from_slice(buf);
         if self.buf.len() >= PART {
-            self.hand_over();
+            self.hand_over().map_err(std::io::Error::other)?;
         }
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// A `Blob` of `bytes`, copied once, from WebAssembly memory into the browser's keeping.
+/// (A `Uint8Array` of them first would copy them twice, the first time into memory the
+/// browser has just allocated, which costs as much again to touch.)
+pub fn blob_of(bytes: &[u8]) -> Result<web_sys::Blob, String> {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    // A view of the bytes where they are. The constructor copies them before anything
+    // else runs here, so nothing can grow the memory (which would detach the view).
+    let view = js_sys::Uint8Array::new_with_byte_offset_and_length(
+        &memory.buffer(),
+        bytes.as_ptr() as u32,
+        bytes.len() as u32,
+    );
+    web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&view)).map_err(cannot_hold)
+}
+
+fn cannot_hold(e: wasm_bindgen::JsValue) -> String {
+    format!("the browser could not hold the download: {e:?}")
 }
 
 /// The type of a download by its file's extension.
