@@ -31,10 +31,10 @@ struct Job {
     name: String,
     source: Option<Source>,
     file: Option<web_sys::File>,
-    /// The file's bytes being read, for a file hashed by the browser: asked for as the
-    /// job arrives, so that the browser reads the next file while this one parses the
-    /// file before it.
-    bytes: Option<wasm_bindgen_futures::JsFuture>,
+    /// For a file the browser hashes: its hasher, and the file's bytes being read, asked
+    /// for as the job arrives, so that the browser reads the next file while this reader
+    /// parses the one before it.
+    ahead: Option<(web_sys::SubtleCrypto, wasm_bindgen_futures::JsFuture)>,
 }
 
 /// Starts listening for files to parse, then tells the worker it is ready.
@@ -57,17 +57,20 @@ pub fn start() {
                     source,
                 } => {
                     let file: Option<web_sys::File> = received.file.and_then(|b| b.dyn_into().ok());
-                    let bytes = file
-                        .as_ref()
-                        .filter(|f| browser_hash(f).is_some())
-                        .map(|f| wasm_bindgen_futures::JsFuture::from(f.array_buffer()));
+                    let ahead = file.as_ref().and_then(|f| {
+                        let subtle = browser_hash(f)?;
+                        Some((
+                            subtle,
+                            wasm_bindgen_futures::JsFuture::from(f.array_buffer()),
+                        ))
+                    });
                     jobs.borrow_mut().push_back(Job {
                         id,
                         generation,
                         name,
                         source,
                         file,
-                        bytes,
+                        ahead,
                     });
                     if !draining.replace(true) {
                         let (scope, jobs, draining) =
@@ -207,11 +210,11 @@ async fn parse_for_worker(scope: &DedicatedWorkerGlobalScope, job: Job) {
         name,
         source,
         file,
-        bytes,
+        ahead,
     } = job;
     let progress = |done: u64| post(scope, &FromWorker::Progress { id, done });
     let parsed = match file {
-        Some(file) => parse_file(&file, bytes, &name, source, progress).await,
+        Some(file) => parse_file(&file, ahead, &name, source, progress).await,
         None => Err("the browser sent no file to read; add it again".into()),
     };
     let (read, bytes) = match parsed {
@@ -245,12 +248,12 @@ const WHOLE: f64 = 64.0 * 1024.0 * 1024.0;
 /// several times faster than SHA-256 in WebAssembly) and its records are read here.
 async fn parse_file(
     file: &web_sys::File,
-    bytes: Option<wasm_bindgen_futures::JsFuture>,
+    ahead: Option<(web_sys::SubtleCrypto, wasm_bindgen_futures::JsFuture)>,
     name: &str,
     source: Option<Source>,
     progress: impl Fn(u64),
 ) -> Result<FileBatch, String> {
-    let (Some(subtle), Some(bytes)) = (browser_hash(file), bytes) else {
+    let Some((subtle, bytes)) = ahead else {
         return parse(&Origin::File(file.clone()), name, source, progress);
     };
     let buffer: js_sys::ArrayBuffer = bytes

@@ -773,10 +773,7 @@ fn send_pending(state: &mut State) {
         let Some((id, generation, _, data)) = pending.pop_front() else {
             return;
         };
-        if !entries
-            .iter()
-            .any(|e| e.id == id && e.generation == generation)
-        {
+        if !is_current(entries, id, generation) {
             continue;
         }
         reader.reading.push((id, generation));
@@ -785,6 +782,13 @@ fn send_pending(state: &mut State) {
             None => send_to(&reader.worker, &data),
         }
     }
+}
+
+/// Whether file `id` is still loaded and was not read again since reading `generation`.
+fn is_current(entries: &[Entry], id: u32, generation: u32) -> bool {
+    entries
+        .iter()
+        .any(|e| e.id == id && e.generation == generation)
 }
 
 /// Reader `index` stopped (its code failed, or it could not start): it is sent nothing
@@ -805,11 +809,7 @@ fn reader_stopped(
     reader.stopped = true;
     let why = format!("a worker reading files stopped ({message})");
     for (id, generation) in std::mem::take(&mut reader.reading) {
-        if state
-            .entries
-            .iter()
-            .any(|e| e.id == id && e.generation == generation)
-        {
+        if is_current(&state.entries, id, generation) {
             let message = format!("{why}: remove the file and add it again");
             post(scope, &FromWorker::FileFailed { id, message });
         }
@@ -827,11 +827,7 @@ fn reader_stopped(
         return send_pending(state);
     }
     for (id, generation, source, _) in std::mem::take(&mut state.pending) {
-        if state
-            .entries
-            .iter()
-            .any(|e| e.id == id && e.generation == generation)
-        {
+        if is_current(&state.entries, id, generation) {
             read_entry(scope, state, id, source);
         }
     }

@@ -1,6 +1,7 @@
 //! A file batch as bytes, so that a batch parsed in one browser worker can be handed to
 //! another: the readings' columns as little-endian arrays (copied, not formatted), the
-//! rest (summary, strings, customers, quarantine) as JSON.
+//! customers one after another in a binary form of their own, the rest (summary, strings,
+//! quarantine) as JSON.
 
 use super::{Accelerometer, Customer, FileBatch, InputSummary, Interner, Quarantined, StepTrainer};
 use serde::{Deserialize, Serialize, Serializer};
@@ -13,7 +14,7 @@ struct Head<'a> {
     /// Borrowed from the bytes when they hold no escapes, as emails and serials do not.
     #[serde(borrow)]
     strings: Vec<Cow<'a, str>>,
-    customers: Vec<Customer>,
+    customers: usize,
     quarantine: Vec<Quarantined>,
     readings: usize,
     steps: usize,
@@ -26,7 +27,7 @@ struct HeadOut<'a> {
     summary: &'a InputSummary,
     #[serde(serialize_with = "strings_out")]
     strings: &'a Interner,
-    customers: &'a [Customer],
+    customers: usize,
     quarantine: &'a [Quarantined],
     readings: usize,
     steps: usize,
@@ -105,13 +106,100 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// A customer's optional dates, in the order they are written.
+fn dates(c: &Customer) -> [Option<i64>; 5] {
+    [
+        c.registration,
+        c.last_update,
+        c.research_consent,
+        c.public_consent,
+        c.friends_consent,
+    ]
+}
+
+/// A customer's optional texts, in the order they are written.
+fn texts(c: &Customer) -> [Option<&str>; 3] {
+    [
+        c.name.as_deref(),
+        c.phone.as_deref(),
+        c.birth_day.as_deref(),
+    ]
+}
+
+/// One customer as bytes (JSON took most of the time of passing a customer file between
+/// workers): its email and serial ids, one byte telling which dates and texts it has,
+/// then those dates, then those texts, each as its length and its bytes.
+fn put_customer(out: &mut Vec<u8>, c: &Customer) {
+    c.email.put(out);
+    c.serial.put(out);
+    let (dates, texts) = (dates(c), texts(c));
+    let has = dates
+        .iter()
+        .map(Option::is_some)
+        .chain(texts.iter().map(Option::is_some))
+        .enumerate()
+        .fold(0u8, |has, (i, is)| has | u8::from(is) << i);
+    out.push(has);
+    for date in dates.into_iter().flatten() {
+        date.put(out);
+    }
+    for text in texts.into_iter().flatten() {
+        (text.len() as u32).put(out);
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// The bytes [`put_customer`] writes for `c`.
+fn customer_size(c: &Customer) -> usize {
+    let dates = dates(c).iter().flatten().count() * 8;
+    let texts: usize = texts(c).iter().flatten().map(|t| 4 + t.len()).sum();
+    4 + 4 + 1 + dates + texts
+}
+
+/// A customer [`put_customer`] wrote.
+fn take_customer(c: &mut Cursor<'_>) -> Result<Customer, String> {
+    let email = u32::get(c.take(4)?);
+    let serial = u32::get(c.take(4)?);
+    let has = c.take(1)?[0];
+    let mut dates = [None; 5];
+    for (i, date) in dates.iter_mut().enumerate() {
+        if has & (1 << i) != 0 {
+            *date = Some(i64::get(c.take(8)?));
+        }
+    }
+    let mut texts: [Option<Box<str>>; 3] = Default::default();
+    for (i, text) in texts.iter_mut().enumerate() {
+        if has & (1 << (5 + i)) != 0 {
+            let len = u32::get(c.take(4)?) as usize;
+            let bytes = c.take(len)?;
+            let s =
+                std::str::from_utf8(bytes).map_err(|_| "a damaged batch: a text is not UTF-8")?;
+            *text = Some(s.into());
+        }
+    }
+    let [registration, last_update, research_consent, public_consent, friends_consent] = dates;
+    let [name, phone, birth_day] = texts;
+    Ok(Customer {
+        name,
+        email,
+        phone,
+        birth_day,
+        serial,
+        registration,
+        last_update,
+        research_consent,
+        public_consent,
+        friends_consent,
+    })
+}
+
 impl FileBatch {
     /// The batch as bytes; [`FileBatch::decode`] gives it back.
     pub fn encode(&self) -> Vec<u8> {
         let head = HeadOut {
             summary: &self.summary,
             strings: &self.strings,
-            customers: &self.customers,
+            customers: self.customers.len(),
             quarantine: &self.quarantine,
             readings: self.accelerometer.len(),
             steps: self.step_trainer.len(),
@@ -119,10 +207,15 @@ impl FileBatch {
         // Measured first, so the bytes are written once into a buffer of their size.
         let mut json = Count(0);
         serde_json::to_writer(&mut json, &head).expect("batches are plain data");
-        let mut out =
-            Vec::with_capacity(8 + json.0 + head.readings * (4 + 8 * 4) + head.steps * (8 + 4 + 8));
+        let customers: usize = self.customers.iter().map(customer_size).sum();
+        let mut out = Vec::with_capacity(
+            8 + json.0 + customers + head.readings * (4 + 8 * 4) + head.steps * (8 + 4 + 8),
+        );
         (json.0 as u64).put(&mut out);
         serde_json::to_writer(&mut out, &head).expect("batches are plain data");
+        for customer in &self.customers {
+            put_customer(&mut out, customer);
+        }
         let a = &self.accelerometer;
         put(&mut out, &a.user);
         put(&mut out, &a.timestamp);
@@ -143,6 +236,9 @@ impl FileBatch {
             .map_err(|_| "a damaged batch: its head is too long")?;
         let head: Head = serde_json::from_slice(c.take(json_len)?)
             .map_err(|e| format!("a damaged batch: {e}"))?;
+        let customers = (0..head.customers)
+            .map(|_| take_customer(&mut c))
+            .collect::<Result<Vec<_>, _>>()?;
         let (n, m) = (head.readings, head.steps);
         let accelerometer = Accelerometer {
             user: c.column(n)?,
@@ -174,8 +270,7 @@ impl FileBatch {
             .iter()
             .chain(&step_trainer.serial)
             .any(|i| *i as usize >= ids)
-            || head
-                .customers
+            || customers
                 .iter()
                 .any(|c| c.email as usize >= ids || c.serial as usize >= ids);
         if bad_id {
@@ -184,7 +279,7 @@ impl FileBatch {
         Ok(FileBatch {
             summary: head.summary,
             strings,
-            customers: head.customers,
+            customers,
             accelerometer,
             step_trainer,
             quarantine: head.quarantine,
@@ -210,24 +305,43 @@ mod tests {
         read_bytes("a.json", None, text.as_bytes())
     }
 
-    #[test]
-    fn a_batch_survives_encoding_to_the_bit() {
-        let customers = read_bytes(
+    /// Customers with every field, with none but the required ones, and in between.
+    fn customers() -> FileBatch {
+        read_bytes(
             "c.json",
             None,
-            br#"{"customerName":"A","email":"a@x","phone":1,"serialNumber":"s","lastUpdateDate":2,"shareWithResearchAsOfDate":3}"#,
-        );
+            concat!(
+                r#"{"customerName":"A","email":"a@x","phone":1,"serialNumber":"s","lastUpdateDate":2,"shareWithResearchAsOfDate":3}"#,
+                "\n",
+                r#"{"customerName":"Zoë \"Q\" Ünal","email":"z@x","phone":"+1 (801) 555-1212","birthDay":"1999-12-31","serialNumber":"t","registrationDate":-1,"lastUpdateDate":9007199254740993,"shareWithResearchAsOfDate":0,"shareWithPublicAsOfDate":5,"shareWithFriendsAsOfDate":6}"#,
+                "\n",
+                r#"{"email":"n@x","serialNumber":"s","customerName":null,"phone":null}"#,
+                "\n",
+            )
+            .as_bytes(),
+        )
+    }
+
+    #[test]
+    fn a_batch_survives_encoding_to_the_bit() {
+        let customers = customers();
         let steps = read_bytes(
             "s.json",
             None,
             br#"{"sensorReadingTime":5,"serialNumber":"s","distanceFromObject":230}"#,
         );
         let batches = [batch(), customers, steps];
+        for batch in &batches {
+            let bytes = batch.encode();
+            // Sized exactly: a batch is never copied to a larger buffer as it is written.
+            assert_eq!(bytes.len(), bytes.capacity());
+        }
         let decoded: Vec<FileBatch> = batches
             .iter()
             .map(|b| FileBatch::decode(&b.encode()).unwrap())
             .collect();
         let (a, b) = (Landing::merge(&batches), Landing::merge(&decoded));
+        assert_eq!(a.customers.len(), 3);
         assert_eq!(a.customers, b.customers);
         assert_eq!(a.accelerometer.x, b.accelerometer.x);
         assert_eq!(a.accelerometer.user, b.accelerometer.user);
@@ -269,6 +383,13 @@ mod tests {
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(FileBatch::decode(&longer).is_err());
+        let customers = customers().encode();
+        for cut in 0..customers.len() {
+            assert!(
+                FileBatch::decode(&customers[..cut]).is_err(),
+                "customers cut at {cut}"
+            );
+        }
         let mut flipped = bytes;
         let last = flipped.len() - 200;
         flipped[last] ^= 0xff;
