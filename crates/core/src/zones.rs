@@ -118,6 +118,90 @@ pub struct Zones {
 /// No row: the value of [`Zones::current`] for strings that are not an email.
 pub const NONE: u32 = u32::MAX;
 
+/// Readings in time order, keeping processing order within one millisecond, to find
+/// those of a given millisecond.
+enum ByTime {
+    /// Each reading as one integer: its time after the earliest, above its index. These
+    /// sort and search as plain integers side by side, where sorting indices compares
+    /// times looked up all over the column (twice as fast as WebAssembly).
+    Packed {
+        keys: Vec<u64>,
+        earliest: i64,
+        /// Bits of the index; the time is above them.
+        shift: u32,
+    },
+    /// Times too far apart to share an integer with an index: indices sorted by time
+    /// (and by index: a stable sort would need as much memory again).
+    Indices(Vec<u32>),
+}
+
+impl ByTime {
+    /// The readings `rows` (indices into `times`) in time order.
+    fn new(rows: &[u32], times: &[i64]) -> ByTime {
+        let time = |i: &u32| times[*i as usize];
+        let (Some(earliest), Some(latest)) =
+            (rows.iter().map(time).min(), rows.iter().map(time).max())
+        else {
+            return ByTime::Indices(Vec::new());
+        };
+        let shift = u64::BITS - (times.len() as u64).leading_zeros();
+        let span = (i128::from(latest) - i128::from(earliest)) as u128;
+        if shift >= u64::BITS || span >> (u64::BITS - shift) != 0 {
+            let mut rows = rows.to_vec();
+            rows.sort_unstable_by_key(|i| (time(i), *i));
+            return ByTime::Indices(rows);
+        }
+        let mut keys: Vec<u64> = rows
+            .iter()
+            .map(|i| (time(i).abs_diff(earliest) << shift) | u64::from(*i))
+            .collect();
+        keys.sort_unstable();
+        ByTime::Packed {
+            keys,
+            earliest,
+            shift,
+        }
+    }
+
+    /// Calls `f` with each reading at millisecond `at`, in order.
+    fn each_at(&self, at: i64, times: &[i64], mut f: impl FnMut(u32)) {
+        match self {
+            ByTime::Packed {
+                keys,
+                earliest,
+                shift,
+            } => {
+                let Some(after) = at.checked_sub(*earliest).filter(|d| *d >= 0) else {
+                    return;
+                };
+                let Some(first) = (after as u64)
+                    .checked_shl(*shift)
+                    .filter(|k| k >> shift == after as u64)
+                else {
+                    return;
+                };
+                let index = (1u64 << shift) - 1;
+                let start = keys.partition_point(|k| *k < first);
+                for k in keys[start..]
+                    .iter()
+                    .take_while(|k| *k >> shift == after as u64)
+                {
+                    f((k & index) as u32);
+                }
+            }
+            ByTime::Indices(rows) => {
+                let start = rows.partition_point(|a| times[*a as usize] < at);
+                for a in rows[start..]
+                    .iter()
+                    .take_while(|a| times[**a as usize] == at)
+                {
+                    f(*a);
+                }
+            }
+        }
+    }
+}
+
 fn idx(i: usize) -> u32 {
     u32::try_from(i).expect("fewer than 4 billion rows")
 }
@@ -202,24 +286,17 @@ impl Zones {
             .map(idx)
             .collect();
 
-        // Trusted phone readings by time, keeping processing order within one millisecond
-        // (sorting by index too: a stable sort would need as much memory again).
-        let mut by_time = accelerometer_trusted.clone();
-        by_time.sort_unstable_by_key(|i| (acc.timestamp[*i as usize], *i));
+        let by_time = ByTime::new(&accelerometer_trusted, &acc.timestamp);
         let mut machine_learning_curated = Vec::new();
         for s in &step_trainer_trusted {
             let (time, serial) = (steps.time[*s as usize], steps.serial[*s as usize]);
-            let start = by_time.partition_point(|a| acc.timestamp[*a as usize] < time);
-            for a in by_time[start..]
-                .iter()
-                .take_while(|a| acc.timestamp[**a as usize] == time)
-            {
-                let own = device_of[acc.user[*a as usize] as usize] == serial;
+            by_time.each_at(time, &acc.timestamp, |a| {
+                let own = device_of[acc.user[a as usize] as usize] == serial;
                 findings.cross_customer_matches += u64::from(!own);
                 if own || policy.ml_join == MlJoin::Timestamp {
-                    machine_learning_curated.push((*s, *a));
+                    machine_learning_curated.push((*s, a));
                 }
-            }
+            });
         }
 
         Zones {
@@ -268,6 +345,40 @@ mod tests {
     use super::*;
     use crate::ingest::{read_bytes, Landing};
     use crate::policy::{ConsentTime, Preset};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn readings_of_a_millisecond_are_found_in_processing_order(
+            times in prop::collection::vec(
+                prop_oneof![
+                    0i64..6,
+                    Just(i64::MIN),
+                    Just(i64::MAX),
+                    1_655_564_000_000i64..1_655_564_000_004,
+                ],
+                0..60,
+            ),
+            keep in prop::collection::vec(any::<bool>(), 60),
+            far in any::<bool>(),
+        ) {
+            // Without the extremes, the times pack beside the indices.
+            let times: Vec<i64> = times
+                .into_iter()
+                .map(|t| if far || t.unsigned_abs() < u64::MAX / 4 { t } else { 3 })
+                .collect();
+            let rows: Vec<u32> = (0..times.len() as u32).filter(|i| keep[*i as usize]).collect();
+            let by_time = ByTime::new(&rows, &times);
+            let mut asked: Vec<i64> = times.clone();
+            asked.extend([-1, 6, i64::MIN, i64::MAX, 1_655_564_000_002]);
+            for at in asked {
+                let mut found = Vec::new();
+                by_time.each_at(at, &times, |i| found.push(i));
+                let want: Vec<u32> = rows.iter().copied().filter(|i| times[*i as usize] == at).collect();
+                prop_assert_eq!(found, want, "at {}", at);
+            }
+        }
+    }
 
     /// A customer line; `consent` is the raw JSON value or `None` for an absent key.
     fn customer(email: &str, serial: &str, updated: i64, consent: Option<&str>) -> String {
