@@ -13,6 +13,7 @@ import {
   loadFiles,
   open,
   openLarge,
+  press,
   shownCounts,
   stediRun,
   waitForZones,
@@ -67,7 +68,7 @@ for (const [stopped, by] of [
     await expect(page.getByTestId("file-problems").first()).toContainText("remove the file and add it again");
 
     // Removed and added again, they are read again: the zones are stedi run's.
-    for (const name of failed) await page.getByRole("button", { name: `Remove ${name}` }).click();
+    for (const name of failed) await press(page, page.getByRole("button", { name: `Remove ${name}` }));
     await page.getByTestId("file-input").setInputFiles(inputs.filter((p) => failed.includes(basename(p))));
     await waitForZones(page);
     const working = stopped === "one reader" ? all.length - 1 : 0;
