@@ -1,5 +1,6 @@
 //! Times reading landing files with the push parser, as a reader worker does (4 MiB
-//! chunks, SHA-256 of every byte included), and SHA-256 alone over the same bytes, to show
+//! chunks, SHA-256 of every byte included), the same without hashing (as a reader whose
+//! browser hashes the bytes: `parse_ms`), and SHA-256 alone over the same bytes, to show
 //! how much of reading is hashing. Prints one JSON line with the medians.
 //!
 //! `cargo run --release -p stedi-core --example read_speed -- RUNS FILE...`, or built for
@@ -7,7 +8,7 @@
 
 use sha2::Digest;
 use std::time::Instant;
-use stedi_core::ingest::FileReader;
+use stedi_core::ingest::{FileReader, HashedElsewhere};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -16,7 +17,7 @@ fn main() {
         .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}")))
         .collect();
     let bytes: usize = files.iter().map(Vec::len).sum();
-    let (mut read, mut hash) = (Vec::new(), Vec::new());
+    let (mut read, mut parse, mut hash) = (Vec::new(), Vec::new(), Vec::new());
     // One warm-up run, then `runs` timed ones.
     for run in 0..=runs {
         let started = Instant::now();
@@ -31,11 +32,21 @@ fn main() {
         let read_ms = started.elapsed().as_secs_f64() * 1e3;
         let started = Instant::now();
         for file in &files {
+            let mut reader = HashedElsewhere::new("file.json", None);
+            for chunk in file.chunks(4 << 20) {
+                reader.feed(chunk);
+            }
+            std::hint::black_box(reader.finish([0; 32]));
+        }
+        let parse_ms = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        for file in &files {
             std::hint::black_box(sha2::Sha256::digest(file));
         }
         let hash_ms = started.elapsed().as_secs_f64() * 1e3;
         if run > 0 {
             read.push(read_ms);
+            parse.push(parse_ms);
             hash.push(hash_ms);
         }
         assert!(records > 0, "no records in the files given");
@@ -45,8 +56,9 @@ fn main() {
         v[v.len() / 2]
     };
     println!(
-        "{{\"bytes\": {bytes}, \"runs\": {runs}, \"read_ms\": {:.1}, \"sha256_ms\": {:.1}}}",
+        "{{\"bytes\": {bytes}, \"runs\": {runs}, \"read_ms\": {:.1}, \"parse_ms\": {:.1}, \"sha256_ms\": {:.1}}}",
         median(&mut read),
+        median(&mut parse),
         median(&mut hash)
     );
 }

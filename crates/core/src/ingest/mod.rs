@@ -220,6 +220,14 @@ pub struct Accelerometer {
 }
 
 impl Accelerometer {
+    fn push(&mut self, user: u32, timestamp: i64, x: f64, y: f64, z: f64) {
+        self.user.push(user);
+        self.timestamp.push(timestamp);
+        self.x.push(x);
+        self.y.push(y);
+        self.z.push(z);
+    }
+
     /// Number of readings.
     pub fn len(&self) -> usize {
         self.user.len()
@@ -242,6 +250,12 @@ pub struct StepTrainer {
 }
 
 impl StepTrainer {
+    fn push(&mut self, time: i64, serial: u32, distance: i64) {
+        self.time.push(time);
+        self.serial.push(serial);
+        self.distance.push(distance);
+    }
+
     /// Number of readings.
     pub fn len(&self) -> usize {
         self.time.len()
@@ -404,6 +418,9 @@ impl Collector {
     /// Checks one record; `last` when nothing followed it, so running out of bytes
     /// means the file was cut.
     fn record(&mut self, line: u64, raw: &[u8], last: bool) {
+        if self.source.is_some_and(|source| self.laid_out(source, raw)) {
+            return;
+        }
         let mut record = RawRecord::default();
         match record.read(raw) {
             Ok(()) => {}
@@ -478,6 +495,34 @@ impl Collector {
         }
     }
 
+    /// Takes a reading laid out as the spec writes its source's records (see
+    /// [`scan::accelerometer`]) straight into the columns; `false` for any other record,
+    /// which is read the long way. The outcome is the same either way.
+    fn laid_out(&mut self, source: Source, raw: &[u8]) -> bool {
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return false;
+        };
+        match source {
+            Source::Accelerometer => match scan::accelerometer(text) {
+                Some((user, timestamp, x, y, z)) => {
+                    let user = self.strings.intern(user);
+                    self.accelerometer.push(user, timestamp, x, y, z);
+                    true
+                }
+                None => false,
+            },
+            Source::StepTrainer => match scan::step_trainer(text) {
+                Some((time, serial, distance)) => {
+                    let serial = self.strings.intern(serial);
+                    self.step_trainer.push(time, serial, distance);
+                    true
+                }
+                None => false,
+            },
+            Source::Customer => false,
+        }
+    }
+
     fn accept(&mut self, source: Source, r: &RawRecord<'_>) -> Result<(), String> {
         use Field::*;
         match source {
@@ -508,21 +553,15 @@ impl Collector {
                 let user = r.string(User)?;
                 let (timestamp, x, y, z) =
                     (r.int(Timestamp)?, r.number(X)?, r.number(Y)?, r.number(Z)?);
-                let a = &mut self.accelerometer;
-                a.user.push(self.strings.intern(user));
-                a.timestamp.push(timestamp);
-                a.x.push(x);
-                a.y.push(y);
-                a.z.push(z);
+                let user = self.strings.intern(user);
+                self.accelerometer.push(user, timestamp, x, y, z);
             }
             Source::StepTrainer => {
                 let time = r.int(SensorReadingTime)?;
                 let serial = r.string(SerialNumber)?;
                 let distance = r.int(DistanceFromObject)?;
-                let s = &mut self.step_trainer;
-                s.time.push(time);
-                s.serial.push(self.strings.intern(serial));
-                s.distance.push(distance);
+                let serial = self.strings.intern(serial);
+                self.step_trainer.push(time, serial, distance);
             }
         }
         Ok(())

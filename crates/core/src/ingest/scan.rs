@@ -15,11 +15,7 @@ pub(super) fn fill<'a>(text: &'a str, record: &mut RawRecord<'a>) -> bool {
 }
 
 fn read<'a>(text: &'a str, record: &mut RawRecord<'a>) -> Option<()> {
-    let mut s = Scanner {
-        text,
-        bytes: text.as_bytes(),
-        at: 0,
-    };
+    let mut s = Scanner::new(text);
     s.skip_space();
     s.expect(b'{')?;
     s.skip_space();
@@ -49,6 +45,35 @@ fn read<'a>(text: &'a str, record: &mut RawRecord<'a>) -> Option<()> {
     (s.at == s.bytes.len()).then_some(())
 }
 
+/// An accelerometer reading as the spec writes it: the keys `user`, `timestamp`, `x`,
+/// `y`, `z` spelt so, in that order, and no other; a string, an integer and three numbers
+/// of the common shape. Nearly every record of a large file is written this way, and
+/// reading it straight into typed values skips the record's table of every field.
+/// `None` for anything else, which [`fill`] or serde_json reads.
+pub(super) fn accelerometer(text: &str) -> Option<(&str, i64, f64, f64, f64)> {
+    let mut s = Scanner::new(text);
+    let reading = (
+        s.key(b"user")?.string_value()?,
+        s.key(b"timestamp")?.int_value()?,
+        s.key(b"x")?.number_value()?,
+        s.key(b"y")?.number_value()?,
+        s.key(b"z")?.number_value()?,
+    );
+    s.end().map(|()| reading)
+}
+
+/// A step trainer reading as the spec writes it: `sensorReadingTime`, `serialNumber`,
+/// `distanceFromObject` in that order and no other key; see [`accelerometer`].
+pub(super) fn step_trainer(text: &str) -> Option<(i64, &str, i64)> {
+    let mut s = Scanner::new(text);
+    let reading = (
+        s.key(b"sensorReadingTime")?.int_value()?,
+        s.key(b"serialNumber")?.string_value()?,
+        s.key(b"distanceFromObject")?.int_value()?,
+    );
+    s.end().map(|()| reading)
+}
+
 /// The record `text` holds when it has the common shape.
 #[cfg(test)]
 fn record(text: &str) -> Option<RawRecord<'_>> {
@@ -60,6 +85,8 @@ struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     at: usize,
+    /// Keys read by [`Scanner::key`].
+    keys: usize,
 }
 
 /// Most digits of an integer read here: any 18-digit number fits an `i64`.
@@ -68,6 +95,68 @@ const INT_DIGITS: usize = 18;
 const DECIMAL_DIGITS: usize = 15;
 
 impl<'a> Scanner<'a> {
+    fn new(text: &'a str) -> Self {
+        Scanner {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+            keys: 0,
+        }
+    }
+
+    /// The next key of an object read key by key: `{` before the first, `,` before the
+    /// others, then `"key":`, with spaces where JSON allows them; the key's bytes exactly,
+    /// so an escaped or differently cased key is left to the full reader. Inlined, so
+    /// that each key is compared as a constant.
+    #[inline(always)]
+    fn key(&mut self, key: &[u8]) -> Option<&mut Self> {
+        self.skip_space();
+        self.expect(if self.keys == 0 { b'{' } else { b',' })?;
+        self.keys += 1;
+        self.skip_space();
+        self.expect(b'"')?;
+        // Byte by byte: keys are short, and as WebAssembly a call of `memcmp` costs more.
+        let rest = &self.bytes[self.at..];
+        if rest.len() < key.len() || rest.iter().zip(key).any(|(a, b)| a != b) {
+            return None;
+        }
+        self.at += key.len();
+        self.expect(b'"')?;
+        self.skip_space();
+        self.expect(b':')?;
+        self.skip_space();
+        Some(self)
+    }
+
+    /// The closing brace and nothing after it but spaces.
+    fn end(&mut self) -> Option<()> {
+        self.skip_space();
+        self.expect(b'}')?;
+        self.skip_space();
+        (self.at == self.bytes.len()).then_some(())
+    }
+
+    fn string_value(&mut self) -> Option<&'a str> {
+        self.expect(b'"')?;
+        self.string()
+    }
+
+    /// An integer written as one (`5.0` is for the full reader, which also takes it).
+    fn int_value(&mut self) -> Option<i64> {
+        match self.number()? {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    fn number_value(&mut self) -> Option<f64> {
+        match self.number()? {
+            Value::Int(i) => Some(i as f64),
+            Value::Float(f) => Some(f),
+            _ => None,
+        }
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
@@ -120,9 +209,16 @@ impl<'a> Scanner<'a> {
         })
     }
 
-    fn digits(&mut self) -> usize {
+    /// The digits from here on, read into `n` as they pass (wrapping: a number with more
+    /// digits than [`INT_DIGITS`] is never taken from it); how many there were.
+    fn digits(&mut self, n: &mut u64) -> usize {
         let start = self.at;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
+        while let Some(d) = self
+            .peek()
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d <= 9)
+        {
+            *n = n.wrapping_mul(10).wrapping_add(u64::from(d));
             self.at += 1;
         }
         self.at - start
@@ -131,22 +227,20 @@ impl<'a> Scanner<'a> {
     fn number(&mut self) -> Option<Value<'a>> {
         let negative = self.peek() == Some(b'-');
         self.at += usize::from(negative);
-        let int_start = self.at;
-        let int_digits = self.digits();
-        let int_part = &self.bytes[int_start..self.at];
+        let first = self.peek();
+        let mut n = 0;
+        let int_digits = self.digits(&mut n);
         // JSON allows no leading zeros, and needs a digit.
-        if int_digits == 0 || (int_digits > 1 && int_part[0] == b'0') {
+        if int_digits == 0 || (int_digits > 1 && first == Some(b'0')) {
             return None;
         }
         let dot = self.peek() == Some(b'.');
-        let frac_start = self.at + 1;
         let frac_digits = if dot {
             self.at += 1;
-            self.digits()
+            self.digits(&mut n)
         } else {
             0
         };
-        let frac_part = &self.bytes[frac_start.min(self.at)..self.at];
         // An exponent, or anything else stuck to the number, is for serde_json; so is a
         // point with no digits after it, which serde_json refuses.
         let ends = matches!(
@@ -156,12 +250,11 @@ impl<'a> Scanner<'a> {
         if !ends || (dot && frac_digits == 0) {
             return None;
         }
-        let fold = |n: u64, d: &u8| n * 10 + u64::from(d - b'0');
         if !dot {
             if int_digits > INT_DIGITS {
                 return None;
             }
-            let n = int_part.iter().fold(0, fold) as i64;
+            let n = n as i64;
             // serde_json reads `-0` as the float -0.0.
             return match (negative, n) {
                 (true, 0) => None,
@@ -172,8 +265,7 @@ impl<'a> Scanner<'a> {
         if int_digits + frac_digits > DECIMAL_DIGITS {
             return None;
         }
-        let digits = frac_part.iter().fold(int_part.iter().fold(0, fold), fold);
-        let f = digits as f64 / POW10[frac_digits];
+        let f = n as f64 / POW10[frac_digits];
         Some(Value::Float(if negative { -f } else { f }))
     }
 }
@@ -266,6 +358,73 @@ mod tests {
         }
     }
 
+    /// What the full reader makes of an accelerometer or step trainer reading, in the
+    /// terms of [`accelerometer`] and [`step_trainer`]: `None` unless it has exactly that
+    /// source's keys.
+    fn full_reading(text: &str) -> Option<String> {
+        use super::super::Source;
+        let r = RawRecord::parse_full(text).ok()?;
+        if !r.unknown_keys.is_empty() {
+            return None;
+        }
+        let reading = if r.present() == Field::bits(Source::Accelerometer) {
+            let (user, t) = (r.string(Field::User).ok()?, r.int(Field::Timestamp).ok()?);
+            let (x, y, z) = (r.number(Field::X), r.number(Field::Y), r.number(Field::Z));
+            format!("{:?}", (user, t, x.ok()?, y.ok()?, z.ok()?))
+        } else if r.present() == Field::bits(Source::StepTrainer) {
+            let time = r.int(Field::SensorReadingTime).ok()?;
+            let serial = r.string(Field::SerialNumber).ok()?;
+            format!(
+                "{:?}",
+                (time, serial, r.int(Field::DistanceFromObject).ok()?)
+            )
+        } else {
+            return None;
+        };
+        Some(reading)
+    }
+
+    /// A reading taken the short way is the one the full reader gives.
+    fn same_reading_as_full(text: &str) {
+        let short = accelerometer(text)
+            .map(|r| format!("{r:?}"))
+            .or_else(|| step_trainer(text).map(|r| format!("{r:?}")));
+        if short.is_some() {
+            assert_eq!(short, full_reading(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn readings_laid_out_as_the_spec_writes_them_are_read_the_short_way() {
+        for text in [
+            r#"{"user":"Jaya.Khatib0@test.com","timestamp":1655564047609,"x":0.9,"y":0.0,"z":-0.6}"#,
+            r#" { "user" : "é@t", "timestamp" : -1 , "x" : 1 , "y" : -12.5 , "z" : 0 } "#,
+            r#"{"sensorReadingTime":1655564047609,"serialNumber":"650342dc","distanceFromObject":210}"#,
+        ] {
+            assert!(
+                accelerometer(text).is_some() || step_trainer(text).is_some(),
+                "{text}"
+            );
+            same_reading_as_full(text);
+        }
+        for text in [
+            // Other order, other case, an escape, a key more or less, a whole float.
+            r#"{"timestamp":1,"user":"u","x":1,"y":2,"z":3}"#,
+            r#"{"User":"u","timestamp":1,"x":1,"y":2,"z":3}"#,
+            r#"{"us\u0065r":"u","timestamp":1,"x":1,"y":2,"z":3}"#,
+            r#"{"user":"u","timestamp":1,"x":1,"y":2,"z":3,"w":4}"#,
+            r#"{"user":"u","timestamp":1,"x":1,"y":2}"#,
+            r#"{"user":"u","timestamp":1.0,"x":1,"y":2,"z":3}"#,
+            r#"{"sensorReadingTime":1,"serialNumber":"s","distanceFromObject":2.5}"#,
+            r#"{"sensorReadingTime":1,"serialNumber":"s","distanceFromObject":2"#,
+        ] {
+            assert!(
+                accelerometer(text).is_none() && step_trainer(text).is_none(),
+                "{text}"
+            );
+        }
+    }
+
     fn piece() -> impl Strategy<Value = String> {
         prop_oneof![
             Just("{".to_string()),
@@ -286,6 +445,77 @@ mod tests {
         ]
     }
 
+    /// A value as a key of this name mostly has it, sometimes another kind.
+    fn value_for(key: &'static str) -> BoxedStrategy<String> {
+        let text = "\"[a-z\\\\\"é€@.]{0,20}\"";
+        let number = prop_oneof![
+            3 => "-?[0-9]{1,4}(\\.[0-9]{1,3})?",
+            1 => "-?[0-9]{1,20}(\\.[0-9]{0,17})?([eE][+-]?[0-9]{1,3})?",
+        ];
+        let other = prop_oneof![Just("null".to_string()), Just("[1]".to_string())];
+        match key {
+            "user" | "serialNumber" => prop_oneof![8 => text, 1 => number, 1 => other].boxed(),
+            _ => prop_oneof![1 => text, 8 => number, 1 => other].boxed(),
+        }
+    }
+
+    /// Readings with the spec's keys in its order, mostly, or other keys; values of the
+    /// kind each key wants, mostly; spaces anywhere JSON allows them, sometimes.
+    fn reading() -> impl Strategy<Value = String> {
+        let names = [
+            "user",
+            "timestamp",
+            "x",
+            "X",
+            "y",
+            "z",
+            "w",
+            "sensorReadingTime",
+            "serialNumber",
+            "distanceFromObject",
+        ];
+        let spec = prop_oneof![
+            Just(vec!["user", "timestamp", "x", "y", "z"]),
+            Just(vec![
+                "sensorReadingTime",
+                "serialNumber",
+                "distanceFromObject"
+            ]),
+        ];
+        // The spec's keys with one replaced by any name (often itself).
+        let one_off = (
+            spec.clone(),
+            0..5usize,
+            prop::sample::select(names.to_vec()),
+        )
+            .prop_map(|(mut keys, at, name)| {
+                let at = at % keys.len();
+                keys[at] = name;
+                keys
+            });
+        let keys = prop_oneof![
+            2 => spec,
+            2 => one_off,
+            1 => prop::collection::vec(prop::sample::select(names.to_vec()), 0..6),
+        ];
+        let space = prop_oneof![6 => Just(""), 1 => Just(" "), 1 => Just("\n")];
+        keys.prop_flat_map(move |keys| {
+            let values: Vec<_> = keys.iter().map(|k| value_for(k)).collect();
+            let spaces = prop::collection::vec(space.clone(), 4 * keys.len() + 3);
+            (Just(keys), values, spaces)
+        })
+        .prop_map(|(keys, values, spaces)| {
+            let mut space = spaces.into_iter();
+            let mut text = format!("{}{{", space.next().unwrap_or_default());
+            for (i, (key, value)) in keys.iter().zip(values).enumerate() {
+                let sep = if i == 0 { "" } else { "," };
+                let s: Vec<&str> = space.by_ref().take(4).collect();
+                text += &format!("{sep}{}\"{key}\"{}:{}{value}{}", s[0], s[1], s[2], s[3]);
+            }
+            text + "}" + space.next().unwrap_or_default()
+        })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
         #[test]
@@ -293,6 +523,13 @@ mod tests {
             pieces in prop::collection::vec(piece(), 0..14)
         ) {
             same_as_full(&pieces.concat());
+        }
+
+        #[test]
+        fn whatever_is_read_the_short_way_is_what_serde_json_reads(
+            text in reading()
+        ) {
+            same_reading_as_full(&text);
         }
 
         #[test]
