@@ -139,9 +139,10 @@ impl ByTime {
     /// The readings `rows` (indices into `times`) in time order.
     fn new(rows: &[u32], times: &[i64]) -> ByTime {
         let time = |i: &u32| times[*i as usize];
-        let (Some(earliest), Some(latest)) =
-            (rows.iter().map(time).min(), rows.iter().map(time).max())
-        else {
+        let Some((earliest, latest)) = rows.iter().map(time).fold(None, |span, t| match span {
+            None => Some((t, t)),
+            Some((earliest, latest)) => Some((t.min(earliest), t.max(latest))),
+        }) else {
             return ByTime::Indices(Vec::new());
         };
         let shift = u64::BITS - (times.len() as u64).leading_zeros();

@@ -98,6 +98,10 @@ impl<'a> Cursor<'a> {
         Ok(head)
     }
 
+    pub(crate) fn value<T: Le>(&mut self) -> Result<T, String> {
+        self.take(T::SIZE).map(T::get)
+    }
+
     pub(crate) fn column<T: Le>(&mut self, n: usize) -> Result<Vec<T>, String> {
         let size = n
             .checked_mul(T::SIZE)
@@ -126,12 +130,29 @@ fn texts(c: &Customer) -> [Option<&str>; 3] {
     ]
 }
 
+/// Where [`put_customer`] writes: the batch's bytes, or a count of them.
+trait Out {
+    fn add(&mut self, bytes: &[u8]);
+}
+
+impl Out for Vec<u8> {
+    fn add(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Out for Count {
+    fn add(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
 /// One customer as bytes (JSON took most of the time of passing a customer file between
 /// workers): its email and serial ids, one byte telling which dates and texts it has,
 /// then those dates, then those texts, each as its length and its bytes.
-fn put_customer(out: &mut Vec<u8>, c: &Customer) {
-    c.email.put(out);
-    c.serial.put(out);
+fn put_customer(out: &mut impl Out, c: &Customer) {
+    out.add(&c.email.to_le_bytes());
+    out.add(&c.serial.to_le_bytes());
     let (dates, texts) = (dates(c), texts(c));
     let has = dates
         .iter()
@@ -139,38 +160,31 @@ fn put_customer(out: &mut Vec<u8>, c: &Customer) {
         .chain(texts.iter().map(Option::is_some))
         .enumerate()
         .fold(0u8, |has, (i, is)| has | u8::from(is) << i);
-    out.push(has);
+    out.add(&[has]);
     for date in dates.into_iter().flatten() {
-        date.put(out);
+        out.add(&date.to_le_bytes());
     }
     for text in texts.into_iter().flatten() {
-        (text.len() as u32).put(out);
-        out.extend_from_slice(text.as_bytes());
+        out.add(&(text.len() as u32).to_le_bytes());
+        out.add(text.as_bytes());
     }
-}
-
-/// The bytes [`put_customer`] writes for `c`.
-fn customer_size(c: &Customer) -> usize {
-    let dates = dates(c).iter().flatten().count() * 8;
-    let texts: usize = texts(c).iter().flatten().map(|t| 4 + t.len()).sum();
-    4 + 4 + 1 + dates + texts
 }
 
 /// A customer [`put_customer`] wrote.
 fn take_customer(c: &mut Cursor<'_>) -> Result<Customer, String> {
-    let email = u32::get(c.take(4)?);
-    let serial = u32::get(c.take(4)?);
+    let email = c.value::<u32>()?;
+    let serial = c.value::<u32>()?;
     let has = c.take(1)?[0];
     let mut dates = [None; 5];
     for (i, date) in dates.iter_mut().enumerate() {
         if has & (1 << i) != 0 {
-            *date = Some(i64::get(c.take(8)?));
+            *date = Some(c.value::<i64>()?);
         }
     }
     let mut texts: [Option<Box<str>>; 3] = Default::default();
     for (i, text) in texts.iter_mut().enumerate() {
         if has & (1 << (5 + i)) != 0 {
-            let len = u32::get(c.take(4)?) as usize;
+            let len = c.value::<u32>()? as usize;
             let bytes = c.take(len)?;
             let s =
                 std::str::from_utf8(bytes).map_err(|_| "a damaged batch: a text is not UTF-8")?;
@@ -207,9 +221,12 @@ impl FileBatch {
         // Measured first, so the bytes are written once into a buffer of their size.
         let mut json = Count(0);
         serde_json::to_writer(&mut json, &head).expect("batches are plain data");
-        let customers: usize = self.customers.iter().map(customer_size).sum();
+        let mut customers = Count(0);
+        for customer in &self.customers {
+            put_customer(&mut customers, customer);
+        }
         let mut out = Vec::with_capacity(
-            8 + json.0 + customers + head.readings * (4 + 8 * 4) + head.steps * (8 + 4 + 8),
+            8 + json.0 + customers.0 + head.readings * (4 + 8 * 4) + head.steps * (8 + 4 + 8),
         );
         (json.0 as u64).put(&mut out);
         serde_json::to_writer(&mut out, &head).expect("batches are plain data");
@@ -232,7 +249,7 @@ impl FileBatch {
     /// A batch from [`FileBatch::encode`]'s bytes; `Err` says what is wrong with them.
     pub fn decode(bytes: &[u8]) -> Result<FileBatch, String> {
         let mut c = Cursor(bytes);
-        let json_len = usize::try_from(u64::get(c.take(8)?))
+        let json_len = usize::try_from(c.value::<u64>()?)
             .map_err(|_| "a damaged batch: its head is too long")?;
         let head: Head = serde_json::from_slice(c.take(json_len)?)
             .map_err(|e| format!("a damaged batch: {e}"))?;
