@@ -3,7 +3,7 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ARTIFACTS, courseData, downloadOf, filesUnder, loadFiles, open } from "./helpers.mjs";
+import { ARTIFACTS, courseData, downloadOf, filesUnder, loadFiles, open, press } from "./helpers.mjs";
 
 const CHARTS = ["funnel", "consent", "customer", "distance"];
 const GREY = [170, 170, 170];
@@ -80,14 +80,14 @@ test("a customer with readings before consent shows them greyed", async ({ page 
   await page.getByTestId("chart-customer").screenshot({ path: join(ARTIFACTS, "chart-customer-excluded.png") });
 
   await page.getByTestId("customer-search").fill("nobody-at-all@nowhere");
-  await page.getByTestId("customer-show").click();
+  await press(page, page.getByTestId("customer-show"));
   await expect(page.getByTestId("customer-status")).toContainText("no customer's email or serial number contains");
   expect(errors).toEqual([]);
 });
 
 test("a chart downloads as a PNG", async ({ page }) => {
   const errors = await open(page);
-  await page.getByTestId("demo").click();
+  await press(page, page.getByTestId("demo"));
   await page.getByTestId("chart-funnel").scrollIntoViewIfNeeded({ timeout: 60_000 });
   await expect(page.getByTestId("drawn-funnel")).toContainText("Drawn in", { timeout: 60_000 });
   const download = await downloadOf(page, page.getByTestId("png-funnel"));
@@ -108,15 +108,15 @@ test("the zone preview pages, sorts, and finds an excluded customer by email", a
   await expect(total).toHaveText("81,273 of 81,273 rows, page 1 of 813");
   await expect(rows).toHaveCount(100);
   await expect(page.getByTestId("preview-prev")).toBeDisabled();
-  await page.getByTestId("preview-next").click();
+  await press(page, page.getByTestId("preview-next"));
   await expect(total).toContainText("page 2 of 813");
 
-  await page.getByTestId("preview-sort-timestamp").click();
+  await press(page, page.getByTestId("preview-sort-timestamp"));
   await expect(total).toContainText("page 1 of 813");
   await expect(page.getByTestId("preview-sort-timestamp")).toContainText("▲");
   const times = (await rows.locator("td:nth-child(2)").allTextContents()).map(Number);
   expect(times).toEqual([...times].sort((a, b) => a - b));
-  await page.getByTestId("preview-sort-timestamp").click();
+  await press(page, page.getByTestId("preview-sort-timestamp"));
   await expect(page.getByTestId("preview-sort-timestamp")).toContainText("▼");
   // The header changes at once; the rows when the worker has sorted them.
   await expect

@@ -1,11 +1,11 @@
 // 5. The demo data button yields non-empty zones. 6. Screenshots of the result view.
 import { test, expect } from "@playwright/test";
 import { join } from "node:path";
-import { ARTIFACTS, ZONES, open, shownCounts, waitForZones } from "./helpers.mjs";
+import { ARTIFACTS, ZONES, open, press, shownCounts, waitForZones } from "./helpers.mjs";
 
 test("demo data yields non-empty zones, shown at desktop and phone widths", async ({ page }) => {
   const errors = await open(page);
-  await page.getByTestId("demo").click();
+  await press(page, page.getByTestId("demo"));
   await waitForZones(page);
   const counts = await shownCounts(page);
   for (const zone of ZONES) expect(counts[zone], zone).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PART_ROWS, downloadOf, filesUnder, generated, loadFiles, open, openLarge, stediRun } from "./helpers.mjs";
+import { PART_ROWS, downloadOf, filesUnder, generated, loadFiles, open, openLarge, press, stediRun } from "./helpers.mjs";
 
 const SALT = "reviewed-salt-42";
 
@@ -111,9 +111,9 @@ test("a large machine_learning_curated is written in parts by the readers at onc
   // with stedi run's bytes.
   const got = [];
   page.on("download", (d) => got.push(d));
-  await page.getByTestId("download-machine_learning_curated-jsonl").first().click();
-  await page.getByTestId("download-machine_learning_curated-csv").first().click();
-  await page.getByTestId("download-quarantine").click();
+  await press(page, page.getByTestId("download-machine_learning_curated-jsonl").first());
+  await press(page, page.getByTestId("download-machine_learning_curated-csv").first());
+  await press(page, page.getByTestId("download-quarantine"));
   await expect.poll(() => got.length, { timeout: 60_000 }).toBe(3);
   const names = ["machine_learning_curated.jsonl", "machine_learning_curated.csv", "quarantine.jsonl"];
   expect(got.map((d) => d.suggestedFilename())).toEqual(names);

@@ -3,7 +3,7 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { ZONES, downloadOf, filesUnder, generated, loadFiles, open, shownCounts, stediRun } from "./helpers.mjs";
+import { ZONES, downloadOf, filesUnder, generated, loadFiles, open, press, shownCounts, stediRun } from "./helpers.mjs";
 
 const SALT = "edits-salt";
 
@@ -39,7 +39,7 @@ test("removing a file, adding it back and changing its source give stedi run's z
   await loadFiles(page, inputs);
   await shows(page, all);
 
-  await page.getByRole("button", { name: `Remove ${basename(removed)}` }).click();
+  await press(page, page.getByRole("button", { name: `Remove ${basename(removed)}` }));
   await shows(page, rest);
 
   await page.getByTestId("file-input").setInputFiles([removed]);

@@ -1,6 +1,6 @@
 // 3. Every request the page makes, from load to the last download, goes to its own origin.
 import { test, expect } from "@playwright/test";
-import { downloadOf, open, waitForZones } from "./helpers.mjs";
+import { downloadOf, open, press, waitForZones } from "./helpers.mjs";
 
 test("no request leaves the page's origin", async ({ page, baseURL }) => {
   const origin = new URL(baseURL).origin;
@@ -8,7 +8,7 @@ test("no request leaves the page's origin", async ({ page, baseURL }) => {
   page.on("request", (r) => requests.push(r.url()));
   page.on("worker", (w) => requests.push(w.url()));
   await open(page);
-  await page.getByTestId("demo").click();
+  await press(page, page.getByTestId("demo"));
   await waitForZones(page);
   for (const id of ["download-everything", "download-audit"]) {
     const download = await downloadOf(page, page.getByTestId(id));

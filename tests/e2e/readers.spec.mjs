@@ -91,7 +91,7 @@ test("a download a stopped reader owed a part of fails with the reason and, aske
   await breakReader(all[0]);
 
   const jsonl = page.getByTestId("download-machine_learning_curated-jsonl").first();
-  await jsonl.click();
+  await press(page, jsonl);
   const notice = page.getByTestId("notice");
   await expect(notice).toContainText("a worker reading files stopped", { timeout: 60_000 });
   await expect(notice).toContainText("injected failure");

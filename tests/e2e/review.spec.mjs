@@ -3,7 +3,7 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { downloadOf, filesUnder, generated, loadFiles, open, stediRun } from "./helpers.mjs";
+import { downloadOf, filesUnder, generated, loadFiles, open, press, stediRun } from "./helpers.mjs";
 
 const SALT = "review-salt-7";
 
@@ -41,11 +41,11 @@ test("a tampered audit names the item that does not match", async ({ page }) => 
 
 test("excluded customers can be searched and paged", async ({ page }) => {
   const errors = await open(page);
-  await page.getByTestId("demo").click();
+  await press(page, page.getByTestId("demo"));
   await expect(page.getByTestId("review-total")).toContainText("page 1 of");
   const total = page.getByTestId("review-total");
   await expect(page.getByTestId("review-prev")).toBeDisabled();
-  await page.getByTestId("review-next").click();
+  await press(page, page.getByTestId("review-next"));
   await expect(total).toContainText("page 2 of");
   const firstEmail = await page.getByTestId("review-table").locator("tbody tr td").first().textContent();
   await page.getByTestId("review-search").fill(firstEmail);
