@@ -102,8 +102,8 @@ pub struct Interner {
     last: Option<u32>,
 }
 
-/// The hash the interner files a string under.
-fn hash_of(s: &str) -> u64 {
+/// The hash the interner files a string under, by its bytes.
+fn hash_of(s: &[u8]) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(s)
 }
@@ -121,17 +121,34 @@ fn string_at<'t>(text: &'t str, ends: &[usize], id: u32) -> &'t str {
 impl Interner {
     /// The id of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(last) = self.last.filter(|id| self.get(*id) == s) {
-            return last;
+        let id = self.intern_as(s.as_bytes(), |_| Ok(s));
+        id.expect("a str is UTF-8")
+    }
+
+    /// The id of the text `bytes` hold, adding it if new; `None` when they are not UTF-8.
+    /// Only bytes not seen before are checked: those of a string seen are text.
+    pub fn intern_bytes(&mut self, bytes: &[u8]) -> Option<u32> {
+        self.intern_as(bytes, std::str::from_utf8).ok()
+    }
+
+    /// The id of `bytes`, adding them (as the text `text` makes of them) if new.
+    fn intern_as<'b>(
+        &mut self,
+        bytes: &'b [u8],
+        text: impl FnOnce(&'b [u8]) -> Result<&'b str, std::str::Utf8Error>,
+    ) -> Result<u32, std::str::Utf8Error> {
+        if let Some(last) = self.last.filter(|id| self.get(*id).as_bytes() == bytes) {
+            return Ok(last);
         }
-        let (text, ends) = (&self.text, &self.ends);
-        let at = |id: &u32| string_at(text, ends, *id);
+        let (all, ends) = (&self.text, &self.ends);
+        let at = |id: &u32| string_at(all, ends, *id).as_bytes();
         let id = match self
             .ids
-            .entry(hash_of(s), |id| at(id) == s, |id| hash_of(at(id)))
+            .entry(hash_of(bytes), |id| at(id) == bytes, |id| hash_of(at(id)))
         {
             hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
             hashbrown::hash_table::Entry::Vacant(room) => {
+                let s = text(bytes)?;
                 let id =
                     u32::try_from(self.ends.len()).expect("fewer than 4 billion distinct strings");
                 room.insert(id);
@@ -141,7 +158,7 @@ impl Interner {
             }
         };
         self.last = Some(id);
-        id
+        Ok(id)
     }
 
     /// Makes room for `strings` more strings of `bytes` bytes in all.
@@ -150,7 +167,7 @@ impl Interner {
         self.ends.reserve(strings);
         let (text, ends) = (&self.text, &self.ends);
         self.ids
-            .reserve(strings, |id| hash_of(string_at(text, ends, *id)));
+            .reserve(strings, |id| hash_of(string_at(text, ends, *id).as_bytes()));
     }
 
     /// The string with this id.
@@ -165,7 +182,9 @@ impl Interner {
 
     /// The id of `s`, if it was interned.
     pub fn lookup(&self, s: &str) -> Option<u32> {
-        self.ids.find(hash_of(s), |id| self.get(*id) == s).copied()
+        self.ids
+            .find(hash_of(s.as_bytes()), |id| self.get(*id) == s)
+            .copied()
     }
 
     /// How many distinct strings there are.
@@ -499,26 +518,21 @@ impl Collector {
     /// [`scan::accelerometer`]) straight into the columns; `false` for any other record,
     /// which is read the long way. The outcome is the same either way.
     fn laid_out(&mut self, source: Source, raw: &[u8]) -> bool {
-        let Ok(text) = std::str::from_utf8(raw) else {
-            return false;
-        };
         match source {
-            Source::Accelerometer => match scan::accelerometer(text) {
-                Some((user, timestamp, x, y, z)) => {
-                    let user = self.strings.intern(user);
+            Source::Accelerometer => scan::accelerometer(raw)
+                .and_then(|(user, timestamp, x, y, z)| {
+                    let user = self.strings.intern_bytes(user)?;
                     self.accelerometer.push(user, timestamp, x, y, z);
-                    true
-                }
-                None => false,
-            },
-            Source::StepTrainer => match scan::step_trainer(text) {
-                Some((time, serial, distance)) => {
-                    let serial = self.strings.intern(serial);
+                    Some(())
+                })
+                .is_some(),
+            Source::StepTrainer => scan::step_trainer(raw)
+                .and_then(|(time, serial, distance)| {
+                    let serial = self.strings.intern_bytes(serial)?;
                     self.step_trainer.push(time, serial, distance);
-                    true
-                }
-                None => false,
-            },
+                    Some(())
+                })
+                .is_some(),
             Source::Customer => false,
         }
     }
@@ -778,15 +792,14 @@ impl FileReader {
         }
         self.bytes += chunk.len() as u64;
         if !self.decided {
-            self.head.extend_from_slice(chunk);
-            if self.head.len() < GZIP_MAGIC.len() {
+            let enough = |b: &[u8]| b.len() >= GZIP_MAGIC.len();
+            let Some(head) = split::start_of(&mut self.head, chunk, enough) else {
                 return;
-            }
+            };
             self.decided = true;
-            if self.head.starts_with(&GZIP_MAGIC) {
+            if head.starts_with(&GZIP_MAGIC) {
                 self.gzip = Some(flate2::write::MultiGzDecoder::new(Vec::new()));
             }
-            let head = std::mem::take(&mut self.head);
             self.decode(&head);
         } else {
             self.decode(chunk);
@@ -843,29 +856,27 @@ impl FileReader {
                 let room = RAW_LIMIT.saturating_sub(kept.len());
                 kept.extend_from_slice(&bytes[..room.min(bytes.len())]);
             }
-            Content::Sniffing(head) => {
-                head.extend_from_slice(bytes);
-                if head.len() >= SNIFF_BYTES {
-                    self.sniff();
+            Content::Sniffing(held) => {
+                let enough = |b: &[u8]| b.len() >= SNIFF_BYTES;
+                if let Some(head) = split::start_of(held, bytes, enough) {
+                    self.sniff(&head);
                 }
             }
         }
     }
 
-    fn sniff(&mut self) {
-        let Content::Sniffing(head) = &mut self.content else {
-            return;
-        };
-        let head = std::mem::take(head);
+    /// Decides what the file holds from `head`, its first bytes (all of them when the
+    /// file is shorter than [`SNIFF_BYTES`]), and reads them as that.
+    fn sniff(&mut self, head: &[u8]) {
         // Only the first bytes: the head holds as much as the first chunks brought.
         match NotText::sniff(&head[..head.len().min(SNIFF_BYTES)]) {
             Some(kind) => {
                 self.content = Content::NotText(kind, Vec::new());
-                self.content(&head);
+                self.content(head);
             }
             None => {
                 self.content = Content::Text;
-                self.text(&head);
+                self.text(head);
             }
         }
     }
@@ -905,7 +916,11 @@ impl FileReader {
             }
             self.content(&out);
         }
-        self.sniff();
+        // A file shorter than the sniff is decided on what there is.
+        if let Content::Sniffing(held) = &mut self.content {
+            let head = std::mem::take(held);
+            self.sniff(&head);
+        }
         let collector = &mut self.collector;
         if let Content::NotText(kind, kept) = &self.content {
             collector.piece(Piece::Bad(1, kept, kind.reason));
@@ -1317,6 +1332,28 @@ mod tests {
     }
 
     #[test]
+    fn a_laid_out_reading_that_is_not_utf8_is_quarantined_as_such() {
+        // Laid out as the spec writes readings, but a name's bytes are not UTF-8: the
+        // short way checks only the names, so it must decline it there.
+        for (source, line) in [
+            (
+                Source::Accelerometer,
+                &b"{\"user\":\"a\xff@t\",\"timestamp\":2,\"x\":0,\"y\":0,\"z\":0}"[..],
+            ),
+            (
+                Source::StepTrainer,
+                b"{\"sensorReadingTime\":1,\"serialNumber\":\"s\xc3\",\"distanceFromObject\":2}",
+            ),
+        ] {
+            let mut input = line.to_vec();
+            input.extend_from_slice(b"\n");
+            let b = read_bytes("f", Some(source), &input);
+            assert_eq!((b.summary.accepted, b.summary.quarantined), (0, 1));
+            assert_eq!(b.quarantine[0].reason, record::NOT_UTF8);
+        }
+    }
+
+    #[test]
     fn a_file_of_no_known_source_is_quarantined_whole_and_says_what_to_do() {
         let b = read_bytes("f", None, b"{\"a\":1}\n{\"b\":2}\n");
         assert_eq!(b.summary.source, None);
@@ -1359,22 +1396,43 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn interned_ids_are_the_order_of_first_sight(
-            seen in proptest::collection::vec("[a-c]{0,3}|[é€x]{1,2}", 0..300),
+            seen in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![
+                        proptest::strategy::Strategy::prop_map(
+                            "[a-c]{0,3}|[é€x]{1,2}",
+                            String::into_bytes
+                        ),
+                        // Mostly not UTF-8: given as bytes, never interned.
+                        proptest::collection::vec(proptest::prelude::any::<u8>(), 1..3),
+                    ],
+                    proptest::prelude::any::<bool>(),
+                ),
+                0..300,
+            ),
             reserve in 0usize..40,
         ) {
             let mut strings = Interner::default();
             strings.reserve(reserve, reserve * 3);
             // The reference: a list searched from the start.
             let mut first: Vec<&str> = Vec::new();
-            for s in &seen {
-                let want = match first.iter().position(|f| f == s) {
+            for (bytes, as_bytes) in &seen {
+                let Ok(s) = std::str::from_utf8(bytes) else {
+                    proptest::prop_assert_eq!(strings.intern_bytes(bytes), None);
+                    continue;
+                };
+                let want = match first.iter().position(|f| *f == s) {
                     Some(at) => at,
                     None => {
                         first.push(s);
                         first.len() - 1
                     }
                 };
-                proptest::prop_assert_eq!(strings.intern(s) as usize, want);
+                let id = match as_bytes {
+                    true => strings.intern_bytes(bytes),
+                    false => Some(strings.intern(s)),
+                };
+                proptest::prop_assert_eq!(id, Some(want as u32));
             }
             proptest::prop_assert_eq!(strings.len(), first.len());
             proptest::prop_assert_eq!(strings.iter().collect::<Vec<_>>(), first.clone());

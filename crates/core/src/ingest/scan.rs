@@ -41,17 +41,18 @@ fn read<'a>(text: &'a str, record: &mut RawRecord<'a>) -> Option<()> {
             }
         }
     }
-    s.skip_space();
-    (s.at == s.bytes.len()).then_some(())
+    s.finish()
 }
 
 /// An accelerometer reading as the spec writes it: the keys `user`, `timestamp`, `x`,
 /// `y`, `z` spelt so, in that order, and no other; a string, an integer and three numbers
 /// of the common shape. Nearly every record of a large file is written this way, and
 /// reading it straight into typed values skips the record's table of every field.
-/// `None` for anything else, which [`fill`] or serde_json reads.
-pub(super) fn accelerometer(text: &str) -> Option<(&str, i64, f64, f64, f64)> {
-    let mut s = Scanner::new(text);
+/// `None` for anything else, which [`fill`] or serde_json reads. The record's bytes need
+/// not be checked as UTF-8 first: all but the string are compared with ASCII as they are
+/// read, and the string's bytes are given as they are, for the caller to check.
+pub(super) fn accelerometer(raw: &[u8]) -> Option<(&[u8], i64, f64, f64, f64)> {
+    let mut s = Scanner::unchecked(raw);
     let reading = (
         s.key(b"user")?.string_value()?,
         s.key(b"timestamp")?.int_value()?,
@@ -64,8 +65,8 @@ pub(super) fn accelerometer(text: &str) -> Option<(&str, i64, f64, f64, f64)> {
 
 /// A step trainer reading as the spec writes it: `sensorReadingTime`, `serialNumber`,
 /// `distanceFromObject` in that order and no other key; see [`accelerometer`].
-pub(super) fn step_trainer(text: &str) -> Option<(i64, &str, i64)> {
-    let mut s = Scanner::new(text);
+pub(super) fn step_trainer(raw: &[u8]) -> Option<(i64, &[u8], i64)> {
+    let mut s = Scanner::unchecked(raw);
     let reading = (
         s.key(b"sensorReadingTime")?.int_value()?,
         s.key(b"serialNumber")?.string_value()?,
@@ -82,7 +83,9 @@ fn record(text: &str) -> Option<RawRecord<'_>> {
 }
 
 struct Scanner<'a> {
-    text: &'a str,
+    /// The text, when its bytes are known to be UTF-8; otherwise each string read is
+    /// checked on its own.
+    text: Option<&'a str>,
     bytes: &'a [u8],
     at: usize,
     /// Keys read by [`Scanner::key`].
@@ -97,8 +100,16 @@ const DECIMAL_DIGITS: usize = 15;
 impl<'a> Scanner<'a> {
     fn new(text: &'a str) -> Self {
         Scanner {
-            text,
-            bytes: text.as_bytes(),
+            text: Some(text),
+            ..Scanner::unchecked(text.as_bytes())
+        }
+    }
+
+    /// A scanner of bytes not known to be UTF-8.
+    fn unchecked(bytes: &'a [u8]) -> Self {
+        Scanner {
+            text: None,
+            bytes,
             at: 0,
             keys: 0,
         }
@@ -132,13 +143,19 @@ impl<'a> Scanner<'a> {
     fn end(&mut self) -> Option<()> {
         self.skip_space();
         self.expect(b'}')?;
+        self.finish()
+    }
+
+    /// Nothing left but spaces.
+    fn finish(&mut self) -> Option<()> {
         self.skip_space();
         (self.at == self.bytes.len()).then_some(())
     }
 
-    fn string_value(&mut self) -> Option<&'a str> {
+    /// A string's bytes, not checked as UTF-8.
+    fn string_value(&mut self) -> Option<&'a [u8]> {
         self.expect(b'"')?;
-        self.string()
+        self.string_bytes()
     }
 
     /// An integer written as one (`5.0` is for the full reader, which also takes it).
@@ -181,11 +198,18 @@ impl<'a> Scanner<'a> {
     /// control character (serde_json decodes the one and refuses the other).
     fn string(&mut self) -> Option<&'a str> {
         let start = self.at;
+        let len = self.string_bytes()?.len();
+        // Quotes are ASCII, so both ends are character boundaries of the UTF-8 text.
+        self.text?.get(start..start + len)
+    }
+
+    /// The bytes of [`Scanner::string`], not checked as UTF-8.
+    fn string_bytes(&mut self) -> Option<&'a [u8]> {
+        let start = self.at;
         let len = string_len(&self.bytes[start..])?;
         self.at = start + len;
         self.expect(b'"')?;
-        // Quotes are ASCII, so both ends are character boundaries of the UTF-8 text.
-        self.text.get(start..start + len)
+        Some(&self.bytes[start..start + len])
     }
 
     fn value(&mut self) -> Option<Value<'a>> {
@@ -386,9 +410,12 @@ mod tests {
 
     /// A reading taken the short way is the one the full reader gives.
     fn same_reading_as_full(text: &str) {
-        let short = accelerometer(text)
-            .map(|r| format!("{r:?}"))
-            .or_else(|| step_trainer(text).map(|r| format!("{r:?}")));
+        let text_of = |b| std::str::from_utf8(b).expect("a reading of a str");
+        let short = accelerometer(text.as_bytes())
+            .map(|(u, t, x, y, z)| format!("{:?}", (text_of(u), t, x, y, z)))
+            .or_else(|| {
+                step_trainer(text.as_bytes()).map(|(t, s, d)| format!("{:?}", (t, text_of(s), d)))
+            });
         if short.is_some() {
             assert_eq!(short, full_reading(text), "{text:?}");
         }
@@ -402,7 +429,7 @@ mod tests {
             r#"{"sensorReadingTime":1655564047609,"serialNumber":"650342dc","distanceFromObject":210}"#,
         ] {
             assert!(
-                accelerometer(text).is_some() || step_trainer(text).is_some(),
+                accelerometer(text.as_bytes()).is_some() || step_trainer(text.as_bytes()).is_some(),
                 "{text}"
             );
             same_reading_as_full(text);
@@ -419,7 +446,7 @@ mod tests {
             r#"{"sensorReadingTime":1,"serialNumber":"s","distanceFromObject":2"#,
         ] {
             assert!(
-                accelerometer(text).is_none() && step_trainer(text).is_none(),
+                accelerometer(text.as_bytes()).is_none() && step_trainer(text.as_bytes()).is_none(),
                 "{text}"
             );
         }

@@ -55,6 +55,21 @@ pub struct Splitter {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The start of a stream, held only while it is too short to decide on: a chunk that
+/// comes when nothing is held and is `enough` is looked at where it is, not copied (a
+/// first chunk is most of a file). `None` while more bytes are needed.
+pub(super) fn start_of<'c>(
+    held: &mut Vec<u8>,
+    chunk: &'c [u8],
+    enough: impl Fn(&[u8]) -> bool,
+) -> Option<std::borrow::Cow<'c, [u8]>> {
+    if held.is_empty() && enough(chunk) {
+        return Some(chunk.into());
+    }
+    held.extend_from_slice(chunk);
+    enough(held).then(|| std::mem::take(held).into())
+}
+
 /// Reason for a record over [`MAX_RECORD_BYTES`]. A JSON Lines file whose line ends the
 /// reader does not know (CR only) reads as one long line, hence the first advice.
 pub const OVERSIZED: &str = "record longer than the 16 MiB limit: check that the file's \
@@ -90,12 +105,13 @@ impl Splitter {
         let held;
         let mut chunk = chunk;
         if !self.bom_checked {
-            self.carry.extend_from_slice(chunk);
-            if self.carry.len() < BOM.len() && BOM.starts_with(&self.carry) {
-                return; // a byte-order mark may still be arriving
-            }
+            // While the bytes could be the start of a byte-order mark, wait for more.
+            let decided = |b: &[u8]| b.len() >= BOM.len() || !BOM.starts_with(b);
+            let Some(start) = start_of(&mut self.carry, chunk, decided) else {
+                return;
+            };
             self.bom_checked = true;
-            held = std::mem::take(&mut self.carry);
+            held = start;
             chunk = held.strip_prefix(BOM).unwrap_or(&held);
         }
         // Leading whitespace only moves the line count: dropping it keeps a file of many
