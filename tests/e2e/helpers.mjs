@@ -99,10 +99,11 @@ async function drawsFrames(page) {
 
 /**
  * Clicks `target`. When the click cannot happen because the page draws no frames, presses
- * it from the keyboard instead, as a keyboard user would, and notes it in the test's
- * annotations; any other failure of the click fails the test.
+ * `key` on it instead (Enter for a button, Space for a radio button or a checkbox), as a
+ * keyboard user would, and notes it in the test's annotations; any other failure of the
+ * click fails the test.
  */
-export async function press(page, target) {
+export async function press(page, target, key = "Enter") {
   try {
     await target.click({ timeout: 15_000 });
   } catch (e) {
@@ -112,7 +113,7 @@ export async function press(page, target) {
     test.info().annotations.push({ type: "no frames", description });
     console.warn(description);
     await target.focus();
-    await page.keyboard.press("Enter");
+    await page.keyboard.press(key);
   }
 }
 

@@ -33,7 +33,8 @@ test("a tampered audit names the item that does not match", async ({ page }) => 
   const tampered = join(out, "audit.json");
   writeFileSync(tampered, JSON.stringify(audit, null, 2));
   await open(page);
-  await page.getByTestId("preset-rubric").check();
+  await press(page, page.getByTestId("preset-rubric"), "Space");
+  await expect(page.getByTestId("preset-rubric")).toBeChecked();
   await loadFiles(page, [...inputs, tampered]);
   await expect(page.getByTestId("verification")).toHaveAttribute("data-mismatches", "1");
   await expect(page.getByTestId("verification")).toContainText("zones.customer_trusted");
