@@ -1,7 +1,8 @@
 //! Times what the browser's pipeline worker does with the batches its readers send before
 //! it builds the zones: each batch decoded from its bytes and added to a landing sized for
-//! all of them, in file-name order (`State::admit` in the app's worker). Prints one JSON
-//! line with the medians: decoding alone, and decoding with adding.
+//! all of them, in file-name order (`State::admit` in the app's worker); and, before that,
+//! what a reader does to send its batch: encoding it. Prints one JSON line with the
+//! medians: encoding, decoding alone, and decoding with adding.
 //!
 //! `cargo run --release -p stedi-core --example admit_speed -- RUNS FILE...`, or built for
 //! wasm32-wasip1 and run by `node bench/wasi/run.mjs` to time it as WebAssembly.
@@ -12,20 +13,28 @@ use stedi_core::ingest::{FileBatch, FileReader, InputSummary, Landing};
 fn main() {
     let mut args = std::env::args().skip(1);
     let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
-    let mut encoded: Vec<(InputSummary, Vec<u8>)> = args
+    let batches: Vec<FileBatch> = args
         .map(|path| {
             let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
             let mut reader = FileReader::new(path.rsplit('/').next().unwrap_or(&path), None);
             reader.feed(&bytes);
-            let batch = reader.finish();
-            (batch.summary.clone(), batch.encode())
+            reader.finish()
         })
+        .collect();
+    let mut encoded: Vec<(InputSummary, Vec<u8>)> = batches
+        .iter()
+        .map(|batch| (batch.summary.clone(), batch.encode()))
         .collect();
     encoded.sort_by(|a, b| (&a.0.name, &a.0.sha256).cmp(&(&b.0.name, &b.0.sha256)));
     let bytes: usize = encoded.iter().map(|(_, b)| b.len()).sum();
-    let (mut decode, mut admit) = (Vec::new(), Vec::new());
+    let (mut encode, mut decode, mut admit) = (Vec::new(), Vec::new(), Vec::new());
     // One warm-up run, then `runs` timed ones.
     for run in 0..=runs {
+        let started = Instant::now();
+        for batch in &batches {
+            std::hint::black_box(batch.encode());
+        }
+        let encode_ms = started.elapsed().as_secs_f64() * 1e3;
         let started = Instant::now();
         for (_, b) in &encoded {
             std::hint::black_box(FileBatch::decode(b).expect("a batch just encoded"));
@@ -37,6 +46,7 @@ fn main() {
         assert!(!landing.inputs.is_empty(), "no files given");
         std::hint::black_box(landing);
         if run > 0 {
+            encode.push(encode_ms);
             decode.push(decode_ms);
             admit.push(admit_ms);
         }
@@ -46,7 +56,8 @@ fn main() {
         v[v.len() / 2]
     };
     println!(
-        "{{\"batch_bytes\": {bytes}, \"runs\": {runs}, \"decode_ms\": {:.1}, \"admit_ms\": {:.1}}}",
+        "{{\"batch_bytes\": {bytes}, \"runs\": {runs}, \"encode_ms\": {:.1}, \"decode_ms\": {:.1}, \"admit_ms\": {:.1}}}",
+        median(&mut encode),
         median(&mut decode),
         median(&mut admit)
     );
