@@ -3,7 +3,8 @@
 // SHA-256 (`crypto.subtle.digest`, which runs on the calling thread and copies its input),
 // and writing to memory for the first time: fresh WebAssembly memory (as the pipeline
 // worker's landing columns are) and a fresh ArrayBuffer, each touched once per 4 KiB page,
-// then again. One JSON line per page.
+// then again; and making a Blob of that memory in parts of 1, 4 and 16 MiB. One JSON line
+// per page.
 //
 //   node costs.mjs --data DIR [--touch-mb 320] [--pages 3] [--chromium PATH]
 
@@ -61,6 +62,19 @@ onmessage = async ({ data: { files, touchMb } }) => {
         wasm_first_touch_ms: round(first), wasm_first_touch_ms_per_mb: round(first / touched),
         wasm_touch_again_ms: round(again),
         array_first_touch_ms: round(arrayFirst), array_first_touch_ms_per_mb: round(arrayFirst / touched) });
+    // A download made of Blobs of views of WebAssembly memory, as the app makes them, with
+    // parts of 1, 4 and 16 MiB: what the constructor costs per MB at each size.
+    for (const partMib of [1, 4, 16]) {
+        const part = partMib * MIB;
+        const t = performance.now();
+        const parts = [];
+        for (let at = 0; at + part <= wasm.length; at += part) {
+            parts.push(new Blob([new Uint8Array(memory.buffer, at, part)]));
+        }
+        const whole = new Blob(parts);
+        const ms = performance.now() - t;
+        out['blob_' + partMib + 'mib_ms_per_mb'] = round(ms / (whole.size / 1e6));
+    }
     postMessage(out);
 };
 `;
