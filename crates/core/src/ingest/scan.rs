@@ -83,8 +83,8 @@ fn record(text: &str) -> Option<RawRecord<'_>> {
 }
 
 struct Scanner<'a> {
-    /// The text, when its bytes are known to be UTF-8; otherwise each string read is
-    /// checked on its own.
+    /// The text, when the scanner reads a `str`; `None` for bytes not checked as UTF-8,
+    /// whose strings are only read as bytes ([`Scanner::string_bytes`]).
     text: Option<&'a str>,
     bytes: &'a [u8],
     at: usize,
