@@ -2,7 +2,7 @@
 // handing the files to the page until its results are on screen, summed per thread.
 //
 //   node trace.mjs --dist DIR --data DIR [--salt TEXT] [--chromium PATH] [--out FILE]
-//                  [--download] [--profile]
+//                  [--download] [--profile] [--step MS]
 //
 // Prints one JSON line: {"shown_ms": ..., "threads": [{"name", "busy_ms", "cpu_ms",
 // "top"}...]}, busiest first. A thread's busy time is the sum of its top-level tasks; a
@@ -14,6 +14,8 @@
 // profiler, which slows them somewhat) and adds each thread's busiest ones ("functions":
 // name and sampled ms; native calls such as reading a file count in the function of the
 // app's glue that made them). --out keeps the whole trace for Chrome's performance panel.
+// --step MS adds each thread's busy time in steps of MS from its first task on ("steps":
+// milliseconds per step), to see which threads work in which phase of the run.
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -29,11 +31,12 @@ const { values: args } = parseArgs({
         out: { type: 'string' },
         download: { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
+        step: { type: 'string' },
     },
 });
 if (!args.dist || !args.data) {
     console.error(
-        'usage: node trace.mjs --dist DIR --data DIR [--salt TEXT] [--chromium PATH] [--out FILE] [--download] [--profile]',
+        'usage: node trace.mjs --dist DIR --data DIR [--salt TEXT] [--chromium PATH] [--out FILE] [--download] [--profile] [--step MS]',
     );
     process.exit(2);
 }
@@ -72,15 +75,23 @@ try {
     if (args.out) await writeFile(args.out, trace);
     const ms = (t) => (t === undefined ? undefined : Math.round(t));
     console.log(
-        JSON.stringify({ shown_ms: ms(shownMs), download_ms: ms(downloadMs), threads: threads(JSON.parse(trace)) }),
+        JSON.stringify({
+            shown_ms: ms(shownMs),
+            download_ms: ms(downloadMs),
+            threads: threads(JSON.parse(trace), Number(args.step) || 0),
+        }),
     );
 } finally {
     await browser.close();
     app.server.close();
 }
 
-/** Busy time, CPU time, largest event kinds and sampled functions per thread, busiest first. */
-function threads(trace) {
+/**
+ * Busy time, CPU time, largest event kinds and sampled functions per thread, busiest
+ * first; with `stepMs`, also the busy time in each step of that many milliseconds, from
+ * the first task of any thread.
+ */
+function threads(trace, stepMs) {
     const events = trace.traceEvents ?? trace;
     const names = new Map();
     for (const e of events) {
@@ -88,7 +99,9 @@ function threads(trace) {
     }
     const byThread = new Map();
     const thread = (key) => {
-        if (!byThread.has(key)) byThread.set(key, { busy: 0, cpu: 0, kinds: new Map(), functions: new Map() });
+        if (!byThread.has(key)) {
+            byThread.set(key, { busy: 0, cpu: 0, kinds: new Map(), functions: new Map(), steps: [] });
+        }
         return byThread.get(key);
     };
     for (const e of events) {
@@ -99,6 +112,7 @@ function threads(trace) {
             t.cpu += e.tdur ?? 0;
         } else t.kinds.set(e.name, (t.kinds.get(e.name) ?? 0) + e.dur);
     }
+    if (stepMs > 0) steps(events, stepMs * 1000, (key) => thread(key).steps);
     sampledFunctions(events, (key, name, us) => {
         const f = thread(key).functions;
         f.set(name, (f.get(name) ?? 0) + us);
@@ -120,7 +134,35 @@ function threads(trace) {
             cpu_ms: ms(t.cpu),
             top: largest(t.kinds),
             ...(t.functions.size ? { functions: largest(t.functions) } : {}),
+            ...(stepMs > 0 ? { steps: Array.from(t.steps, (us) => ms(us ?? 0)) } : {}),
         }));
+}
+
+/**
+ * Each thread's busy microseconds per step of `stepUs`, from the first task of any thread,
+ * into the array `of(thread)`: its outermost tasks (a worker's tasks are not all wrapped
+ * as the page's are, so both kinds of task event count, the outermost only).
+ */
+function steps(events, stepUs, of) {
+    const tasks = events
+        .filter((e) => e.ph === 'X' && e.dur && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask'))
+        .sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+    if (!tasks.length) return;
+    const start = tasks[0].ts;
+    const ends = new Map();
+    for (const e of tasks) {
+        const key = `${e.pid}:${e.tid}`;
+        if (e.ts < (ends.get(key) ?? -Infinity)) continue; // inside a task already counted
+        ends.set(key, e.ts + e.dur);
+        const out = of(key);
+        for (let at = e.ts - start, left = e.dur; left > 0; ) {
+            const i = Math.floor(at / stepUs);
+            const part = Math.min(left, (i + 1) * stepUs - at);
+            out[i] = (out[i] ?? 0) + part;
+            at += part;
+            left -= part;
+        }
+    }
 }
 
 /**
