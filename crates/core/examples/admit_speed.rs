@@ -7,19 +7,16 @@
 //! `cargo run --release -p stedi-core --example admit_speed -- RUNS FILE...`, or built for
 //! wasm32-wasip1 and run by `node bench/wasi/run.mjs` to time it as WebAssembly.
 
+mod common;
+
 use std::time::Instant;
-use stedi_core::ingest::{FileBatch, FileReader, InputSummary, Landing};
+use stedi_core::ingest::{FileBatch, InputSummary, Landing};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
-    let batches: Vec<FileBatch> = args
-        .map(|path| {
-            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-            let mut reader = FileReader::new(path.rsplit('/').next().unwrap_or(&path), None);
-            reader.feed(&bytes);
-            reader.finish()
-        })
+    let (runs, paths) = common::runs_and_paths();
+    let batches: Vec<FileBatch> = paths
+        .iter()
+        .map(|path| common::batch_of(path.rsplit('/').next().unwrap_or(path), &common::read(path)))
         .collect();
     let mut encoded: Vec<(InputSummary, Vec<u8>)> = batches
         .iter()
@@ -51,15 +48,11 @@ fn main() {
             admit.push(admit_ms);
         }
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     println!(
         "{{\"batch_bytes\": {bytes}, \"runs\": {runs}, \"encode_ms\": {:.1}, \"decode_ms\": {:.1}, \"admit_ms\": {:.1}}}",
-        median(&mut encode),
-        median(&mut decode),
-        median(&mut admit)
+        common::median(&mut encode),
+        common::median(&mut decode),
+        common::median(&mut admit)
     );
 }
 

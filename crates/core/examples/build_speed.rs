@@ -24,10 +24,9 @@ fn main() {
             times.push(ms);
         }
     }
-    times.sort_by(f64::total_cmp);
     println!(
         "{{\"machine_learning_curated\": {rows}, \"runs\": {runs}, \"build_ms\": {:.1}}}",
-        times[times.len() / 2]
+        common::median(&mut times)
     );
 }
 

@@ -72,13 +72,12 @@ fn main() {
             peak = peak.max(PEAK.load(Relaxed) - before);
             assert_eq!(rows, zones.rows(&landing, zone));
         }
-        times.sort_by(f64::total_cmp);
         println!(
             "{{\"zone\": \"{}\", \"column\": \"{}\", \"rows\": {}, \"ms\": {:.1}, \"peak_bytes\": {peak}}}",
             zone.as_str(),
             writer.schema(zone).field(column).name(),
             zones.rows(&landing, zone),
-            times[times.len() / 2]
+            common::median(&mut times)
         );
     }
 }

@@ -6,16 +6,15 @@
 //! `cargo run --release -p stedi-core --example read_speed -- RUNS FILE...`, or built for
 //! wasm32-wasip1 and run by `node bench/wasi/run.mjs` to time it as WebAssembly.
 
+mod common;
+
 use sha2::Digest;
 use std::time::Instant;
 use stedi_core::ingest::{FileReader, HashedElsewhere};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let runs: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(5);
-    let files: Vec<Vec<u8>> = args
-        .map(|path| std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}")))
-        .collect();
+    let (runs, paths) = common::runs_and_paths();
+    let files: Vec<Vec<u8>> = paths.iter().map(|path| common::read(path)).collect();
     let bytes: usize = files.iter().map(Vec::len).sum();
     let (mut read, mut parse, mut hash) = (Vec::new(), Vec::new(), Vec::new());
     // One warm-up run, then `runs` timed ones.
@@ -42,15 +41,11 @@ fn main() {
         assert!(records > 0, "no records in the files given");
         assert_eq!(records, parsed, "reading with and without hashing differ");
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     println!(
         "{{\"bytes\": {bytes}, \"runs\": {runs}, \"read_ms\": {:.1}, \"parse_ms\": {:.1}, \"sha256_ms\": {:.1}}}",
-        median(&mut read),
-        median(&mut parse),
-        median(&mut hash)
+        common::median(&mut read),
+        common::median(&mut parse),
+        common::median(&mut hash)
     );
 }
 

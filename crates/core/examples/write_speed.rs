@@ -39,12 +39,11 @@ fn main() {
                 }
                 bytes = out.len();
             }
-            times.sort_by(f64::total_cmp);
             println!(
                 "{{\"zone\": \"{}\", \"format\": \"{}\", \"bytes\": {bytes}, \"ms\": {:.1}}}",
                 zone.as_str(),
                 format.extension(),
-                times[times.len() / 2]
+                common::median(&mut times)
             );
         }
     }
