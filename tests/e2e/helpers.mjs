@@ -118,6 +118,24 @@ export async function press(page, target, key = "Enter") {
 }
 
 /**
+ * Scrolls `target` into view. When that cannot happen because the page draws no frames
+ * (Playwright waits for frames to see the target hold still), scrolls it into view from
+ * the page's script instead, and notes it in the test's annotations; any other failure
+ * fails the test.
+ */
+export async function reveal(page, target) {
+  try {
+    await target.scrollIntoViewIfNeeded({ timeout: 15_000 });
+  } catch (e) {
+    if (await drawsFrames(page)) throw e;
+    const description = `${target} scrolled into view from the page's script: the page drew no frames`;
+    test.info().annotations.push({ type: "no frames", description });
+    console.warn(description);
+    await target.evaluate((el) => el.scrollIntoView({ block: "center" }));
+  }
+}
+
+/**
  * Clicks `target` and returns the download it starts. When none starts, fails with what
  * the page shows then (downloads being made, downloads made, notices), which tells a
  * click the page never took from a download the worker made and the browser did not

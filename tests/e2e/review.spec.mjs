@@ -3,7 +3,7 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { downloadOf, filesUnder, generated, loadFiles, open, press, stediRun } from "./helpers.mjs";
+import { downloadOf, filesUnder, generated, loadFiles, open, press, reveal, stediRun } from "./helpers.mjs";
 
 const SALT = "review-salt-7";
 
@@ -17,7 +17,7 @@ test("an audit from stedi run is verified in the page and the report is the same
   await expect(page.getByTestId("verification")).toHaveAttribute("data-mismatches", "0");
   await expect(page.getByTestId("verification")).toContainText("match");
 
-  await page.getByTestId("review-rules").scrollIntoViewIfNeeded();
+  await reveal(page, page.getByTestId("review-rules"));
   await page.getByTestId("report-format").selectOption("parquet");
   const download = await downloadOf(page, page.getByTestId("download-report"));
   expect(download.suggestedFilename()).toBe("report.html");
