@@ -13,7 +13,7 @@ pub fn ZonePreview() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let has_result = move || ctx.state.with(|s| s.result.is_some());
     view! {
-        <section class="card" aria-labelledby="preview-title" data-testid="preview">
+        <section class="card below" aria-labelledby="preview-title" data-testid="preview">
             <h2 id="preview-title">"5. Zone preview"</h2>
             <Show
                 when=has_result

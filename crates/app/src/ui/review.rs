@@ -21,7 +21,7 @@ pub fn Review() -> impl IntoView {
             .with(|s| s.result.as_ref().map(|r| r.audit.clone()))
     });
     view! {
-        <section class="card" aria-labelledby="review-title" data-testid="review">
+        <section class="card below" aria-labelledby="review-title" data-testid="review">
             <h2 id="review-title">"6. Privacy review"</h2>
             {move || match audit.get() {
                 None => view! {
