@@ -3,7 +3,7 @@
 import { test, expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { ZONES, downloadOf, filesUnder, generated, loadFiles, open, press, shownCounts, stediRun } from "./helpers.mjs";
+import { ZONES, downloadOf, filesUnder, generated, loadFiles, open, press, shownCounts, stediRun, waitForZones } from "./helpers.mjs";
 
 const SALT = "edits-salt";
 
@@ -53,5 +53,22 @@ test("removing a file, adding it back and changing its source give stedi run's z
     .toEqual({ ...rest.counts });
   await source.selectOption("auto");
   await shows(page, all);
+  expect(errors).toEqual([]);
+});
+
+test("a salt being typed is left as typed while files are read and the zones built", async ({ page }) => {
+  const inputs = filesUnder(generated(1, 7)).filter((p) => p.endsWith(".json"));
+  const errors = await open(page);
+  const salt = page.getByTestId("salt");
+  // Typed, not yet committed (no Enter, the box keeps the focus): reading's progress and
+  // the run change the page's state many times, and none may put the old salt back.
+  await salt.fill("half-typed");
+  await loadFiles(page, inputs);
+  await expect(salt).toBeFocused();
+  await expect(salt).toHaveValue("half-typed");
+  // Committed, the box keeps it too.
+  await salt.press("Enter");
+  await waitForZones(page);
+  await expect(salt).toHaveValue("half-typed");
   expect(errors).toEqual([]);
 });

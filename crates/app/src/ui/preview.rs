@@ -29,6 +29,8 @@ pub fn ZonePreview() -> impl IntoView {
 fn Table() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let selection = move || ctx.state.with(|s| s.preview_selection.clone());
+    // A memo: the search box's value is set only when the query changed.
+    let query = Memo::new(move |_| ctx.state.with(|s| s.preview_selection.query.clone()));
     let preview = Memo::new(move |_| ctx.state.with(|s| s.preview.clone()));
     let at = move || preview.with(|p| p.as_ref().map_or(0, |p| p.page));
     let pages = move || {
@@ -98,7 +100,7 @@ fn Table() -> impl IntoView {
                     type="search"
                     data-testid="preview-search"
                     placeholder="email or serial number"
-                    prop:value=move || selection().query
+                    prop:value=move || query.get()
                     on:input=move |ev| {
                         let query = event_target_value(&ev);
                         open(&|s: &mut Selection| s.query = query.clone(), 0);

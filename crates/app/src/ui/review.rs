@@ -184,10 +184,11 @@ fn PiiMeaning(pii: Pii) -> impl IntoView {
 #[component]
 fn Lists() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let list = move || ctx.state.with(|s| s.review_list);
+    // Memos: the list and the search box are set only when they changed.
+    let list = Memo::new(move |_| ctx.state.with(|s| s.review_list));
     let page = move || ctx.state.with(|s| s.review.clone());
     let open = move |list: ReviewList, query: String, page: usize| ctx.review(list, query, page);
-    let query = move || ctx.state.with(|s| s.review_query.clone());
+    let query = Memo::new(move |_| ctx.state.with(|s| s.review_query.clone()));
     let pages = move || page().map_or(1, |p| p.total.div_ceil(PAGE_ROWS).max(1));
     let at = move || page().map_or(0, |p| p.page);
     view! {
@@ -202,14 +203,14 @@ fn Lists() -> impl IntoView {
                             .into_iter()
                             .find(|l| format!("{l:?}") == event_target_value(&ev))
                             .unwrap_or(ReviewList::ExcludedCustomers);
-                        open(chosen, query(), 0);
+                        open(chosen, query.get_untracked(), 0);
                     }
                 >
                     {ReviewList::ALL
                         .into_iter()
                         .map(|l| {
                             view! {
-                                <option value=format!("{l:?}") selected=move || list() == l>
+                                <option value=format!("{l:?}") selected=move || list.get() == l>
                                     {l.title()}
                                 </option>
                             }
@@ -224,7 +225,7 @@ fn Lists() -> impl IntoView {
                     data-testid="review-search"
                     placeholder="email, serial, file, reason"
                     prop:value=query
-                    on:input=move |ev| open(list(), event_target_value(&ev), 0)
+                    on:input=move |ev| open(list.get_untracked(), event_target_value(&ev), 0)
                 />
             </label>
         </div>
@@ -254,7 +255,7 @@ fn Lists() -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        {super::pager("review", at, pages, move |n| open(list(), query(), n))}
+        {super::pager("review", at, pages, move |n| open(list.get_untracked(), query.get_untracked(), n))}
     }
 }
 
