@@ -8,7 +8,10 @@
 // "top"}...]}, busiest first. A thread's busy time is the sum of its top-level tasks; a
 // reader blocked reading a file counts as busy, but not in cpu_ms (the thread's own CPU
 // time in those tasks). "top" is the thread's largest kinds of trace event (nested ones
-// included, so they overlap). --download also clicks the machine_learning_curated CSV
+// included, so they overlap). "sources" is its busy time by what posted each task (Chromium's
+// own names: ScheduledActionSendBeginMainFrame draws a frame, DOMTimer runs a timer,
+// FormControlDidChange is the browser's form-filling code looking at the page's form
+// controls after one was set). --download also clicks the machine_learning_curated CSV
 // download once the results are shown and traces until it starts ("download_ms").
 // --profile samples the JavaScript and WebAssembly functions each thread ran (V8's
 // profiler, which slows them somewhat) and adds each thread's busiest ones ("functions":
@@ -100,7 +103,7 @@ function threads(trace, stepMs) {
     const byThread = new Map();
     const thread = (key) => {
         if (!byThread.has(key)) {
-            byThread.set(key, { busy: 0, cpu: 0, kinds: new Map(), functions: new Map(), steps: [] });
+            byThread.set(key, { busy: 0, cpu: 0, kinds: new Map(), sources: new Map(), functions: new Map(), steps: [] });
         }
         return byThread.get(key);
     };
@@ -110,6 +113,8 @@ function threads(trace, stepMs) {
         if (e.name === 'ThreadControllerImpl::RunTask') {
             t.busy += e.dur;
             t.cpu += e.tdur ?? 0;
+            const source = e.args?.src_func;
+            if (source) t.sources.set(source, (t.sources.get(source) ?? 0) + e.dur);
         } else t.kinds.set(e.name, (t.kinds.get(e.name) ?? 0) + e.dur);
     }
     if (stepMs > 0) steps(events, stepMs * 1000, (key) => thread(key).steps);
@@ -133,6 +138,7 @@ function threads(trace, stepMs) {
             busy_ms: ms(t.busy),
             cpu_ms: ms(t.cpu),
             top: largest(t.kinds),
+            sources: largest(t.sources),
             ...(t.functions.size ? { functions: largest(t.functions) } : {}),
             ...(stepMs > 0 ? { steps: Array.from(t.steps, (us) => ms(us ?? 0)) } : {}),
         }));
