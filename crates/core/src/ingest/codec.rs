@@ -21,7 +21,7 @@ struct Head<'a> {
 
 /// A string of a batch, borrowed from the bytes when it holds no escapes, as emails and
 /// serials do not. (Serde borrows a `Cow` only where it is a field of its own: in a `Vec`
-/// of `Cow`s each would be a new `String`, a few million allocations for a gigabyte.)
+/// of `Cow`s each would be a new `String`, allocated, copied and dropped once interned.)
 #[derive(Deserialize)]
 struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
