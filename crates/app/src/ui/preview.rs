@@ -29,7 +29,8 @@ pub fn ZonePreview() -> impl IntoView {
 fn Table() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let selection = move || ctx.state.with(|s| s.preview_selection.clone());
-    // A memo: the search box's value is set only when the query changed.
+    // Memos: the zone's select and the search box are set only when they changed.
+    let zone = Memo::new(move |_| ctx.state.with(|s| s.preview_selection.zone));
     let query = Memo::new(move |_| ctx.state.with(|s| s.preview_selection.query.clone()));
     let preview = Memo::new(move |_| ctx.state.with(|s| s.preview.clone()));
     let at = move || preview.with(|p| p.as_ref().map_or(0, |p| p.page));
@@ -86,7 +87,7 @@ fn Table() -> impl IntoView {
                         .into_iter()
                         .map(|z| {
                             view! {
-                                <option value=z.as_str() selected=move || selection().zone == z>
+                                <option value=z.as_str() selected=move || zone.get() == z>
                                     {z.as_str()}
                                 </option>
                             }

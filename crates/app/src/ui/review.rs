@@ -184,9 +184,11 @@ fn PiiMeaning(pii: Pii) -> impl IntoView {
 #[component]
 fn Lists() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    // Memos: the list and the search box are set only when they changed.
+    // Memos: the list, the search box and the pager's buttons are set only when they
+    // changed.
     let list = Memo::new(move |_| ctx.state.with(|s| s.review_list));
-    let page = move || ctx.state.with(|s| s.review.clone());
+    let page = Memo::new(move |_| ctx.state.with(|s| s.review.clone()));
+    let page = move || page.get();
     let open = move |list: ReviewList, query: String, page: usize| ctx.review(list, query, page);
     let query = Memo::new(move |_| ctx.state.with(|s| s.review_query.clone()));
     let pages = move || page().map_or(1, |p| p.total.div_ceil(PAGE_ROWS).max(1));
