@@ -43,6 +43,17 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A part of the state, as a memo: what depends on it runs again only when that part
+    /// changed, not at every change of the state (reading progress, a few times a second).
+    /// A form control set from the state needs one: set, even to the same value, it sets
+    /// the browser's form-filling code going over the page.
+    pub fn memo<T: PartialEq + Send + Sync + 'static>(
+        self,
+        part: impl Fn(&AppState) -> T + Send + Sync + 'static,
+    ) -> Memo<T> {
+        Memo::new(move |_| self.state.with(|s| part(s)))
+    }
+
     fn send(&self, msg: &ToWorker, file: Option<&web_sys::File>) {
         self.bridge.with_value(|b| {
             if let Some(b) = b {

@@ -15,7 +15,7 @@ use web_sys::HtmlCanvasElement;
 pub fn Charts() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // A memo, so that other changes of state (a preview page arriving) do not redraw.
-    let result = Memo::new(move |_| ctx.state.with(|s| s.result.clone()));
+    let result = ctx.memo(|s| s.result.clone());
     let has_result = move || result.with(Option::is_some);
     view! {
         <section class="card" aria-labelledby="charts-title" data-testid="charts">
@@ -148,7 +148,7 @@ fn when_near_screen(el: &HtmlCanvasElement, then: impl Fn() + 'static) {
 fn CustomerChart() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let query = RwSignal::new(ctx.state.with_untracked(|s| s.customer_query.clone()));
-    let answer = Memo::new(move |_| ctx.state.with(|s| s.customer.clone()));
+    let answer = ctx.memo(|s| s.customer.clone());
     let series = Signal::derive(move || answer.get().and_then(Result::ok));
     let error = move || answer.get().and_then(Result::err);
     let summary = move || series.get().map(|s: CustomerSeries| s.status.summary());

@@ -168,7 +168,7 @@ fn FileList() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    let count = Memo::new(move |_| ctx.state.with(|s| s.files.len()));
+    let count = ctx.memo(|s| s.files.len());
     let more = move || {
         let (shown, count) = (ids.with(Vec::len), count.get());
         if all.get() && count > FIRST_ROWS {

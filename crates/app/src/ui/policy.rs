@@ -9,10 +9,9 @@ use stedi_core::{ConsentTime, MlJoin, Pii, Policy, Preset};
 #[component]
 pub fn PolicyPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    // Memos, here and for the knobs and the salt: a form control's value is set only when
-    // it changed. Set at every change of state (reading progress, a few times a second),
-    // even to the same value, each set the browser's form-filling code going over the page.
-    let preset = Memo::new(move |_| ctx.state.with(|s| s.preset));
+    // Memos, here and for the knobs and the salt: each control is set only when its value
+    // changed (see [`Ctx::memo`]).
+    let preset = ctx.memo(|s| s.preset);
     let choose = move |choice: PresetChoice| {
         ctx.state.update(|s| s.choose_preset(choice));
         ctx.rerun();
@@ -38,7 +37,7 @@ pub fn PolicyPanel() -> impl IntoView {
             </label>
         }
     };
-    let salt = Memo::new(move |_| ctx.state.with(|s| s.salt.clone()));
+    let salt = ctx.memo(|s| s.salt.clone());
     view! {
         <section class="card" aria-labelledby="policy-title">
             <h2 id="policy-title">"2. Choose the policy"</h2>
@@ -71,7 +70,7 @@ pub fn PolicyPanel() -> impl IntoView {
                         ("enforce", "Enforce: drop readings taken before the customer consented"),
                         ("ignore", "Ignore: keep every reading of a consenting customer"),
                     ]
-                    value=Memo::new(move |_| ctx.state.with(|s| s.policy.consent_time.as_str())).into()
+                    value=ctx.memo(|s| s.policy.consent_time.as_str()).into()
                     set=move |v: String| set_knob(ctx, |p| p.consent_time = v.parse().unwrap_or(ConsentTime::Enforce))
                 />
                 <Knob
@@ -81,7 +80,7 @@ pub fn PolicyPanel() -> impl IntoView {
                         ("device", "Device: a step reading joins only its owner's phone readings"),
                         ("timestamp", "Timestamp: it joins any phone reading at the same millisecond"),
                     ]
-                    value=Memo::new(move |_| ctx.state.with(|s| s.policy.ml_join.as_str())).into()
+                    value=ctx.memo(|s| s.policy.ml_join.as_str()).into()
                     set=move |v: String| set_knob(ctx, |p| p.ml_join = v.parse().unwrap_or(MlJoin::Device))
                 />
                 <Knob
@@ -92,7 +91,7 @@ pub fn PolicyPanel() -> impl IntoView {
                         ("keep", "Keep: write them as they are (anyone with the file can identify people)"),
                         ("drop", "Drop: remove both columns (rows can no longer be tied to a person or device)"),
                     ]
-                    value=Memo::new(move |_| ctx.state.with(|s| s.policy.pii.as_str())).into()
+                    value=ctx.memo(|s| s.policy.pii.as_str()).into()
                     set=move |v: String| set_knob(ctx, |p| p.pii = v.parse().unwrap_or(Pii::Pseudonymize))
                 />
             </div>

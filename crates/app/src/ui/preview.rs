@@ -30,9 +30,9 @@ fn Table() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let selection = move || ctx.state.with(|s| s.preview_selection.clone());
     // Memos: the zone's select and the search box are set only when they changed.
-    let zone = Memo::new(move |_| ctx.state.with(|s| s.preview_selection.zone));
-    let query = Memo::new(move |_| ctx.state.with(|s| s.preview_selection.query.clone()));
-    let preview = Memo::new(move |_| ctx.state.with(|s| s.preview.clone()));
+    let zone = ctx.memo(|s| s.preview_selection.zone);
+    let query = ctx.memo(|s| s.preview_selection.query.clone());
+    let preview = ctx.memo(|s| s.preview.clone());
     let at = move || preview.with(|p| p.as_ref().map_or(0, |p| p.page));
     let pages = move || {
         preview.with(|p| {

@@ -14,7 +14,7 @@ use stedi_core::{ConsentTime, MlJoin, Zone};
 pub fn Results() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // A memo: other changes of state (a review page arriving) must not rebuild the section.
-    let result = Memo::new(move |_| ctx.state.with(|s| s.result.clone()));
+    let result = ctx.memo(|s| s.result.clone());
     view! {
         <section class="card" aria-labelledby="results-title" data-testid="results">
             <h2 id="results-title">"3. Zones and downloads"</h2>
@@ -181,7 +181,7 @@ fn SavedDownloads() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // A memo: the list is drawn again when a download is made, not at every change of
     // state (reading progress, a review page arriving).
-    let saved = Memo::new(move |_| ctx.state.with(|s| s.saved.clone()));
+    let saved = ctx.memo(|s| s.saved.clone());
     view! {
         <Show when=move || saved.with(|s| !s.is_empty())>
             <div class="saved" data-testid="saved">

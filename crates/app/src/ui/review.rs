@@ -186,13 +186,12 @@ fn Lists() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // Memos: the list, the search box and the pager's buttons are set only when they
     // changed.
-    let list = Memo::new(move |_| ctx.state.with(|s| s.review_list));
-    let page = Memo::new(move |_| ctx.state.with(|s| s.review.clone()));
-    let page = move || page.get();
+    let list = ctx.memo(|s| s.review_list);
+    let page = ctx.memo(|s| s.review.clone());
     let open = move |list: ReviewList, query: String, page: usize| ctx.review(list, query, page);
-    let query = Memo::new(move |_| ctx.state.with(|s| s.review_query.clone()));
-    let pages = move || page().map_or(1, |p| p.total.div_ceil(PAGE_ROWS).max(1));
-    let at = move || page().map_or(0, |p| p.page);
+    let query = ctx.memo(|s| s.review_query.clone());
+    let pages = move || page.with(|p| p.as_ref().map_or(1, |p| p.total.div_ceil(PAGE_ROWS).max(1)));
+    let at = move || page.with(|p| p.as_ref().map_or(0, |p| p.page));
     view! {
         <h3>"Look through what was excluded"</h3>
         <div class="review-controls">
@@ -233,8 +232,8 @@ fn Lists() -> impl IntoView {
         </div>
         <p class="hint" data-testid="review-total">
             {move || {
-                page()
-                    .map(|p| format!("{} row(s), page {} of {}", thousands(p.total as u64), at() + 1, pages()))
+                page.with(|p| p.as_ref().map(|p| p.total))
+                    .map(|total| format!("{} row(s), page {} of {}", thousands(total as u64), at() + 1, pages()))
                     .unwrap_or_default()
             }}
         </p>
@@ -243,9 +242,7 @@ fn Lists() -> impl IntoView {
                 <thead>
                     <tr>
                         {move || {
-                            page()
-                                .map(|p| p.columns)
-                                .unwrap_or_default()
+                            page.with(|p| p.as_ref().map(|p| p.columns.clone()).unwrap_or_default())
                                 .into_iter()
                                 .map(|c| view! { <th scope="col">{c}</th> })
                                 .collect_view()
@@ -253,7 +250,7 @@ fn Lists() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {move || super::body_rows(page().map(|p| p.rows).unwrap_or_default())}
+                    {move || super::body_rows(page.get().map(|p| p.rows).unwrap_or_default())}
                 </tbody>
             </table>
         </div>
