@@ -98,41 +98,51 @@ async function drawsFrames(page) {
 }
 
 /**
- * Clicks `target`. When the click cannot happen because the page draws no frames, presses
- * `key` on it instead (Enter for a button, Space for a radio button or a checkbox), as a
- * keyboard user would, and notes it in the test's annotations; any other failure of the
- * click fails the test.
+ * Runs `action`. When it fails because the page draws no frames, runs `instead` and notes
+ * `what` was done so in the test's annotations; any other failure fails the test.
  */
-export async function press(page, target, key = "Enter") {
+async function unlessNoFrames(page, action, what, instead) {
   try {
-    await target.click({ timeout: 15_000 });
+    await action();
   } catch (e) {
     if (await drawsFrames(page)) throw e;
     const hidden = await page.evaluate(() => document.visibilityState);
-    const description = `${target} pressed from the keyboard: the page drew no frames (visibility ${hidden})`;
+    const description = `${what}: the page drew no frames (visibility ${hidden})`;
     test.info().annotations.push({ type: "no frames", description });
     console.warn(description);
-    await target.focus();
-    await page.keyboard.press(key);
+    await instead();
   }
+}
+
+/**
+ * Clicks `target`. When the click cannot happen because the page draws no frames, presses
+ * `key` on it instead (Enter for a button, Space for a radio button or a checkbox), as a
+ * keyboard user would.
+ */
+export async function press(page, target, key = "Enter") {
+  await unlessNoFrames(
+    page,
+    () => target.click({ timeout: 15_000 }),
+    `${target} pressed from the keyboard`,
+    async () => {
+      await target.focus();
+      await page.keyboard.press(key);
+    },
+  );
 }
 
 /**
  * Scrolls `target` into view. When that cannot happen because the page draws no frames
  * (Playwright waits for frames to see the target hold still), scrolls it into view from
- * the page's script instead, and notes it in the test's annotations; any other failure
- * fails the test.
+ * the page's script instead.
  */
 export async function reveal(page, target) {
-  try {
-    await target.scrollIntoViewIfNeeded({ timeout: 15_000 });
-  } catch (e) {
-    if (await drawsFrames(page)) throw e;
-    const description = `${target} scrolled into view from the page's script: the page drew no frames`;
-    test.info().annotations.push({ type: "no frames", description });
-    console.warn(description);
-    await target.evaluate((el) => el.scrollIntoView({ block: "center" }));
-  }
+  await unlessNoFrames(
+    page,
+    () => target.scrollIntoViewIfNeeded({ timeout: 15_000 }),
+    `${target} scrolled into view from the page's script`,
+    () => target.evaluate((el) => el.scrollIntoView({ block: "center" })),
+  );
 }
 
 /**
