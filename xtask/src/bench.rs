@@ -1138,7 +1138,7 @@ fn details(name: &str, side: &Side, pair: &Pair) -> String {
     {
         let _ = write!(
             out,
-            "; besides its WebAssembly memory, the parsed batches waited for the run as {:.0} MB of bytes in JavaScript memory (then freed)",
+            "; besides its WebAssembly memory, parsed batches waited to join the landing as at most {:.0} MB of bytes at once in JavaScript memory",
             held as f64 / MB
         );
     }

@@ -217,8 +217,8 @@ pub enum FromWorker {
         /// The WebAssembly memory of the worker and its readers, in bytes (it only grows,
         /// so this is its peak).
         wasm_bytes: u64,
-        /// The batches that waited as bytes outside WebAssembly memory for this run, in
-        /// bytes (they are decoded into the landing, then freed).
+        /// The most bytes of batches that waited at once outside WebAssembly memory to
+        /// join the landing, since the last run (each is decoded into it, then freed).
         batch_bytes: u64,
         /// Reader workers that parse files in parallel (0: parsed by the worker itself).
         readers: u32,

@@ -76,7 +76,7 @@ pub struct RunResult {
     pub charts: RunCharts,
     /// The WebAssembly memory of the worker and its readers after the run, in bytes.
     pub wasm_bytes: u64,
-    /// The batches that waited as bytes outside WebAssembly memory, in bytes.
+    /// The most bytes of batches that waited at once outside WebAssembly memory.
     pub batch_bytes: u64,
     /// Reader workers that parsed the files in parallel.
     pub readers: u32,

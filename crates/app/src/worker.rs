@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use stedi_core::audit::{write_run_each, Audit, EachFile, WriteFile};
 use stedi_core::export::{write_quarantine, Format, Names, ZoneWriter};
-use stedi_core::ingest::{FileBatch, InputSummary, Landing, Source};
+use stedi_core::ingest::{FileBatch, InputSummary, Landing, Rows, Source};
 use stedi_core::pii::Salt;
 use stedi_core::preview::{Selection, ZoneTable};
 use stedi_core::{Policy, Zone, Zones};
@@ -25,10 +25,12 @@ struct Entry {
     origin: Origin,
     /// The summary of the file's batch, once read.
     read: Option<InputSummary>,
-    /// A batch from a reader, as the bytes it came in, until the zones are built: kept
-    /// outside WebAssembly memory (which never shrinks) and then decoded straight into
-    /// landing columns sized for all the files.
+    /// A batch from a reader, as the bytes it came in, until the files before it in name
+    /// order are read: kept outside WebAssembly memory (which never shrinks), then
+    /// decoded straight into the landing (see [`State::admit_read`]).
     waiting: Option<js_sys::Uint8Array>,
+    /// The source the user chose for the file, if any.
+    chosen: Option<Source>,
     /// Bumped at each reading, so a late answer from a reader about an older one is
     /// dropped.
     generation: u32,
@@ -112,6 +114,9 @@ struct State {
     /// Downloads asked for while one is being written with the readers: made after it,
     /// in the order asked (the page expects them in that order).
     later: std::collections::VecDeque<Download>,
+    /// The most bytes of batches that waited outside WebAssembly memory at once since the
+    /// last run.
+    most_waiting: u64,
 }
 
 /// A download written a piece at a time, here and by the readers at once.
@@ -154,44 +159,105 @@ impl State {
         }
     }
 
-    /// Puts the batches waiting as bytes into the landing, in file-name order, after
-    /// sizing its columns for all of them. A batch that cannot be decoded fails its file.
+    /// Puts all the batches waiting as bytes into the landing, in file-name order, after
+    /// making room for all of them (the run does, once every file is read).
     fn admit(&mut self, scope: &DedicatedWorkerGlobalScope) {
-        let mut waiting: Vec<&mut Entry> = self
-            .entries
-            .iter_mut()
-            .filter(|e| e.waiting.is_some())
-            .collect();
-        if waiting.is_empty() {
-            return;
-        }
-        fn key(e: &Entry) -> Option<(&str, &str)> {
-            e.read
-                .as_ref()
-                .map(|s| (s.name.as_str(), s.sha256.as_str()))
-        }
-        waiting.sort_by(|a, b| key(a).cmp(&key(b)));
+        let mut waiting = waiting(&mut self.entries);
         self.landing
             .reserve(waiting.iter().filter_map(|e| e.read.as_ref()));
-        for entry in waiting {
-            let Some(bytes) = entry.waiting.take() else {
+        for entry in &mut waiting {
+            admit_one(&mut self.landing, entry, scope);
+        }
+    }
+
+    /// Puts the batches waiting as bytes into the landing while the other files are read,
+    /// in file-name order: each as soon as no file before it in that order is still being
+    /// read, so that the landing is built while the readers work, in the order that
+    /// needs no renumbering of its strings. The columns are sized for the rows the files
+    /// read so far promise (see [`State::expected`]).
+    fn admit_read(&mut self, scope: &DedicatedWorkerGlobalScope) {
+        let unread = self.unread();
+        let expected = self.expected(&unread);
+        let first_unread = unread.iter().map(|(e, _)| e.name.clone()).min();
+        let mut waiting = waiting(&mut self.entries);
+        for entry in &mut waiting {
+            let Some(summary) = &entry.read else {
                 continue;
             };
-            // A copy per batch, freed as soon as it is decoded: one buffer kept for all of
-            // them raised the W100 page's peak WebAssembly memory from 562 to 570 MB.
-            match FileBatch::decode(&bytes.to_vec()) {
-                Ok(batch) => self.landing.add(batch),
-                Err(message) => {
-                    entry.read = None;
-                    post(
-                        scope,
-                        &FromWorker::FileFailed {
-                            id: entry.id,
-                            message,
-                        },
-                    );
-                }
+            if first_unread.as_ref().is_some_and(|n| *n <= summary.name) {
+                break;
             }
+            self.landing.room_for(summary, expected);
+            admit_one(&mut self.landing, entry, scope);
+        }
+    }
+
+    /// The files being read (waiting for a reader or with one), with their sizes.
+    fn unread(&self) -> Vec<(&Entry, f64)> {
+        let sent = self.readers.iter().flat_map(|r| r.reading.iter().copied());
+        let waiting = self
+            .pending
+            .iter()
+            .map(|&(id, generation, ..)| (id, generation));
+        sent.chain(waiting)
+            .filter_map(|(id, generation)| {
+                self.entries
+                    .iter()
+                    .find(|e| e.id == id && e.generation == generation)
+            })
+            .map(|e| {
+                let bytes = match &e.origin {
+                    Origin::File(file) => file.size(),
+                    Origin::Bytes(bytes) => bytes.len() as f64,
+                };
+                (e, bytes)
+            })
+            .collect()
+    }
+
+    /// The landing's rows once every file is read, as far as the files read so far tell
+    /// (see [`Rows::expected`]); a file still being read is taken to be of the source the
+    /// user chose for it, or else the one its name says.
+    fn expected(&self, unread: &[(&Entry, f64)]) -> Rows {
+        let read = self.entries.iter().filter_map(|e| e.read.as_ref());
+        let unread = unread
+            .iter()
+            .map(|(e, bytes)| (e.chosen.or_else(|| Source::named(&e.name)), *bytes as u64));
+        Rows::expected(read, unread)
+    }
+}
+
+/// The entries whose batch waits as bytes, in file-name order (ties: by content hash).
+fn waiting(entries: &mut [Entry]) -> Vec<&mut Entry> {
+    let mut waiting: Vec<&mut Entry> = entries.iter_mut().filter(|e| e.waiting.is_some()).collect();
+    fn key(e: &Entry) -> Option<(&str, &str)> {
+        e.read
+            .as_ref()
+            .map(|s| (s.name.as_str(), s.sha256.as_str()))
+    }
+    waiting.sort_by(|a, b| key(a).cmp(&key(b)));
+    waiting
+}
+
+/// Decodes an entry's waiting batch into the landing; a batch that cannot be decoded
+/// fails its file.
+fn admit_one(landing: &mut Landing, entry: &mut Entry, scope: &DedicatedWorkerGlobalScope) {
+    let Some(bytes) = entry.waiting.take() else {
+        return;
+    };
+    // A copy per batch, freed as soon as it is decoded: one buffer kept for all of them
+    // raised the W100 page's peak WebAssembly memory from 562 to 570 MB.
+    match FileBatch::decode(&bytes.to_vec()) {
+        Ok(batch) => landing.add(batch),
+        Err(message) => {
+            entry.read = None;
+            post(
+                scope,
+                &FromWorker::FileFailed {
+                    id: entry.id,
+                    message,
+                },
+            );
         }
     }
 }
@@ -217,7 +283,7 @@ pub fn start() {
 }
 
 /// Runs the pipeline on a few thousand made-up records, as the readers warm up: batches
-/// decoded into a landing as a run admits them, the zones built, charted and written. The
+/// decoded into a landing as they are admitted while files are read, the zones built, charted and written. The
 /// browser compiles a function when first called and optimises it only once it has run a
 /// while: done a few times here, before the user's first run, that run and its download
 /// do not wait for it (with one pass, the first run of a hundred files waited about as
@@ -233,11 +299,11 @@ fn warm_up() {
             .filter_map(|bytes| FileBatch::decode(bytes).ok())
             .collect();
         let mut landing = Landing::default();
-        landing.reserve(batches.iter().map(|b| &b.summary));
-        for batch in batches.into_iter().rev() {
+        let all = Rows::expected(batches.iter().map(|b| &b.summary), []);
+        for batch in batches {
+            landing.room_for(&batch.summary, all);
             landing.add(batch);
         }
-        landing.settle();
         let policy = Policy::default();
         let zones = Zones::build(&landing, &policy);
         let _ = Audit::new(&landing, &zones, &policy, true);
@@ -343,7 +409,8 @@ fn from_reader(
                 .iter_mut()
                 .find(|e| e.id == id && e.generation == generation)
             else {
-                return;
+                // A file before the others in name order may have been read again.
+                return state.admit_read(scope);
             };
             match (read, received.bytes) {
                 (Ok((summary, reasons)), Some(bytes)) => {
@@ -358,6 +425,9 @@ fn from_reader(
                     entry.read = Some(summary);
                     entry.waiting = Some(bytes);
                     state.run = None;
+                    let waiting = state.entries.iter().filter_map(|e| e.waiting.as_ref());
+                    let bytes = waiting.map(|b| u64::from(b.length())).sum();
+                    state.most_waiting = state.most_waiting.max(bytes);
                 }
                 (Ok(_), None) => {
                     let message = "the reader sent no batch: add the file again".into();
@@ -365,6 +435,7 @@ fn from_reader(
                 }
                 (Err(message), _) => post(scope, &FromWorker::FileFailed { id, message }),
             }
+            state.admit_read(scope);
         }
         FromWorker::PartWritten {
             job,
@@ -421,6 +492,7 @@ fn handle(
                 origin: Origin::File(file),
                 read: None,
                 waiting: None,
+                chosen: None,
                 generation: 0,
             });
             read_entry(scope, state, id, source);
@@ -445,6 +517,7 @@ fn handle(
                     origin: Origin::Bytes(f.bytes),
                     read: None,
                     waiting: None,
+                    chosen: None,
                     generation: 0,
                 });
                 read_entry(scope, state, id, None);
@@ -453,6 +526,8 @@ fn handle(
         ToWorker::Remove { id } => {
             state.take_out(id);
             state.entries.retain(|e| e.id != id);
+            // The files after it in name order may have waited for it.
+            state.admit_read(scope);
         }
         ToWorker::SetSource { id, source } => read_entry(scope, state, id, source),
         ToWorker::Run { policy, salt } => run(scope, state, policy, salt),
@@ -736,6 +811,7 @@ fn read_entry(
         return;
     };
     entry.generation += 1;
+    entry.chosen = source;
     let readers = state.readers.iter().any(Reader::live);
     if let (Origin::File(file), true) = (&entry.origin, readers) {
         let msg = ToWorker::Parse {
@@ -912,12 +988,7 @@ fn run(
             Err(message) => return post(scope, &FromWorker::Failed { message }),
         },
     };
-    let batch_bytes = state
-        .entries
-        .iter()
-        .filter_map(|e| e.waiting.as_ref())
-        .map(|b| u64::from(b.length()))
-        .sum();
+    let batch_bytes = std::mem::take(&mut state.most_waiting);
     state.admit(scope);
     state.landing.settle();
     let landing = &state.landing;

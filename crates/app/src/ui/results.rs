@@ -166,7 +166,7 @@ fn Throughput(millis: f64, wasm_bytes: u64, batch_bytes: u64, readers: u32) -> i
             {(batch_bytes > 0)
                 .then(|| {
                     format!(
-                        " Parsed files waited for the run as {} of bytes outside it.",
+                        " Parsed files waited to join the landing as at most {} of bytes at once outside it.",
                         human_bytes(batch_bytes),
                     )
                 })}

@@ -63,6 +63,13 @@ impl Source {
         }
     }
 
+    /// The source a file's name says, if it names one (`customer-1691348231425.json`):
+    /// a guess, not the detection, which reads the records.
+    pub fn named(file_name: &str) -> Option<Source> {
+        let name = file_name.to_ascii_lowercase();
+        Source::ALL.into_iter().find(|s| name.contains(s.as_str()))
+    }
+
     /// The two keys that identify a record of this source.
     pub fn identifying_fields(self) -> (Field, Field) {
         match self {
@@ -1081,24 +1088,28 @@ pub struct Landing {
     /// Every quarantined record, in processing order.
     pub quarantine: Vec<Quarantined>,
     /// The rows each input holds, in the order of `inputs`.
-    spans: Vec<Span>,
+    spans: Vec<Rows>,
     /// Files were added out of order or removed since the strings were numbered as
     /// merging the files afresh numbers them; see [`Landing::settle`].
     unsettled: bool,
 }
 
-/// The rows one input holds in each landing column.
+/// Rows in each landing column: those one input holds, or a landing in all.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Span {
-    customers: usize,
-    readings: usize,
-    steps: usize,
-    quarantine: usize,
+pub struct Rows {
+    /// customer_landing
+    pub customers: usize,
+    /// accelerometer_landing
+    pub readings: usize,
+    /// step_trainer_landing
+    pub steps: usize,
+    /// The quarantine.
+    pub quarantine: usize,
 }
 
-impl Span {
-    fn of(batch: &FileBatch) -> Span {
-        Span {
+impl Rows {
+    fn of(batch: &FileBatch) -> Rows {
+        Rows {
             customers: batch.customers.len(),
             readings: batch.accelerometer.user.len(),
             steps: batch.step_trainer.time.len(),
@@ -1107,13 +1118,13 @@ impl Span {
     }
 
     /// The rows a file's summary counts: its accepted records are its source's.
-    fn counted(input: &InputSummary) -> Span {
+    pub fn counted(input: &InputSummary) -> Rows {
         let accepted = input.accepted as usize;
         let of = |source: Source| match input.source == Some(source) {
             true => accepted,
             false => 0,
         };
-        Span {
+        Rows {
             customers: of(Source::Customer),
             readings: of(Source::Accelerometer),
             steps: of(Source::StepTrainer),
@@ -1121,8 +1132,45 @@ impl Span {
         }
     }
 
-    fn plus(self, other: &Span) -> Span {
-        Span {
+    /// The rows a landing will hold once files still being read are added, as far as the
+    /// files `read` tell: theirs, and for each file still being read (its source, if
+    /// known, and its size in bytes) as many rows per byte as the files of its source
+    /// read so far, with one percent to spare. A file whose source is not known, or of a
+    /// source none of the files read is of, counts none.
+    pub fn expected<'a>(
+        read: impl IntoIterator<Item = &'a InputSummary>,
+        unread: impl IntoIterator<Item = (Option<Source>, u64)>,
+    ) -> Rows {
+        let read: Vec<&InputSummary> = read.into_iter().collect();
+        let total = |of: &mut dyn Iterator<Item = &&InputSummary>| {
+            of.fold(Rows::default(), |r, s| r.plus(&Rows::counted(s)))
+        };
+        let mut rows = total(&mut read.iter());
+        for (source, bytes) in unread {
+            let Some(source) = source else {
+                continue;
+            };
+            let like = || read.iter().filter(|s| s.source == Some(source));
+            let like_bytes: u64 = like().map(|s| s.bytes).sum();
+            if like_bytes == 0 {
+                continue;
+            }
+            let like_rows = total(&mut like());
+            let per_byte = 1.01 * bytes as f64 / like_bytes as f64;
+            let scaled = |n: usize| (n as f64 * per_byte).ceil() as usize;
+            rows = rows.plus(&Rows {
+                customers: scaled(like_rows.customers),
+                readings: scaled(like_rows.readings),
+                steps: scaled(like_rows.steps),
+                quarantine: scaled(like_rows.quarantine),
+            });
+        }
+        rows
+    }
+
+    /// The rows of both.
+    pub fn plus(self, other: &Rows) -> Rows {
+        Rows {
             customers: self.customers + other.customers,
             readings: self.readings + other.readings,
             steps: self.steps + other.steps,
@@ -1179,8 +1227,8 @@ impl Landing {
     /// Makes room for the rows of files about to be added, as their summaries count them,
     /// so that adding them copies no column and leaves no spare room.
     pub fn reserve<'a>(&mut self, inputs: impl IntoIterator<Item = &'a InputSummary>) {
-        let rows = inputs.into_iter().fold(Span::default(), |rows, input| {
-            rows.plus(&Span::counted(input))
+        let rows = inputs.into_iter().fold(Rows::default(), |rows, input| {
+            rows.plus(&Rows::counted(input))
         });
         self.customers.reserve_exact(rows.customers);
         let a = &mut self.accelerometer;
@@ -1196,9 +1244,52 @@ impl Landing {
         self.quarantine.reserve_exact(rows.quarantine);
     }
 
+    /// Makes room for a file about to be added, as its summary counts its rows, when it
+    /// is added as it is read, before the other files' rows are known: a column without
+    /// room for it is sized for the `expected` rows of all the files (so that the files
+    /// after it copy no column when the expectation holds), or, when the expectation
+    /// fell short, for half as much again as it needs (so that a column is copied a few
+    /// times, not once per file).
+    pub fn room_for(&mut self, input: &InputSummary, expected: Rows) {
+        fn grow<T>(v: &mut Vec<T>, more: usize, expected: usize) {
+            let needed = v.len() + more;
+            if needed <= v.capacity() {
+                return;
+            }
+            let size = match expected >= needed {
+                true => expected,
+                false => needed + needed / 2,
+            };
+            v.reserve_exact(size - v.len());
+        }
+        let (more, e) = (Rows::counted(input), expected);
+        grow(&mut self.customers, more.customers, e.customers);
+        let a = &mut self.accelerometer;
+        grow(&mut a.user, more.readings, e.readings);
+        grow(&mut a.timestamp, more.readings, e.readings);
+        grow(&mut a.x, more.readings, e.readings);
+        grow(&mut a.y, more.readings, e.readings);
+        grow(&mut a.z, more.readings, e.readings);
+        let s = &mut self.step_trainer;
+        grow(&mut s.time, more.steps, e.steps);
+        grow(&mut s.serial, more.steps, e.steps);
+        grow(&mut s.distance, more.steps, e.steps);
+        grow(&mut self.quarantine, more.quarantine, e.quarantine);
+    }
+
+    /// The rows in each column.
+    pub fn rows(&self) -> Rows {
+        Rows {
+            customers: self.customers.len(),
+            readings: self.accelerometer.user.len(),
+            steps: self.step_trainer.time.len(),
+            quarantine: self.quarantine.len(),
+        }
+    }
+
     /// Takes the input at `index` (in the order of `inputs`) and all its rows out.
     pub fn remove(&mut self, index: usize) -> InputSummary {
-        let from = self.spans[..index].iter().fold(Span::default(), Span::plus);
+        let from = self.spans[..index].iter().fold(Rows::default(), Rows::plus);
         let span = self.spans.remove(index);
         let rows = |at: usize, n: usize| at..at + n;
         self.customers.drain(rows(from.customers, span.customers));
@@ -1238,7 +1329,7 @@ impl Landing {
         };
         // A file holds one source's records, so walking its rows meets its strings in
         // the order reading it did.
-        let mut at = Span::default();
+        let mut at = Rows::default();
         for span in &self.spans {
             for c in &mut self.customers[at.customers..at.customers + span.customers] {
                 renumber(&mut c.email);
@@ -1261,16 +1352,11 @@ impl Landing {
         // Added at the end (files read in name order), the rows go after all the others:
         // no need to sum the spans of the files before.
         let from = if at == self.spans.len() {
-            Span {
-                customers: self.customers.len(),
-                readings: self.accelerometer.user.len(),
-                steps: self.step_trainer.time.len(),
-                quarantine: self.quarantine.len(),
-            }
+            self.rows()
         } else {
-            self.spans[..at].iter().fold(Span::default(), Span::plus)
+            self.spans[..at].iter().fold(Rows::default(), Rows::plus)
         };
-        let span = Span::of(&batch);
+        let span = Rows::of(&batch);
         let remap: Vec<u32> = batch
             .strings
             .iter()
@@ -1713,6 +1799,79 @@ mod tests {
         assert_eq!(one.strings.get(one.step_trainer.serial[0]), "x");
     }
 
+    #[test]
+    fn files_given_room_as_they_come_copy_a_column_only_when_the_expectation_falls_short() {
+        let files: Vec<FileBatch> = (0..12u8)
+            .map(|i| {
+                let text = small_file(1, &[i % 6, 1, 2, 3], false);
+                read_bytes(&format!("f{i:02}.json"), None, text.as_bytes())
+            })
+            .collect();
+        let all = files
+            .iter()
+            .fold(Rows::default(), |r, f| r.plus(&Rows::counted(&f.summary)));
+        // Expected right: the first file sizes the columns for all, none is copied after.
+        let mut landing = Landing::default();
+        let mut places = std::collections::BTreeSet::new();
+        for file in &files {
+            landing.room_for(&file.summary, all);
+            places.insert(landing.accelerometer.x.as_ptr());
+            landing.add(file.clone());
+        }
+        assert_eq!(places.len(), 1);
+        assert_eq!(landing.accelerometer.x.capacity(), all.readings);
+        assert_eq!(landing.rows(), all);
+        assert_eq!(
+            landing_text(&landing),
+            landing_text(&Landing::merge(&files))
+        );
+        // Expected nothing: each copy leaves room for half as much again, so a few in all.
+        let mut landing = Landing::default();
+        let mut copies = 0;
+        for file in &files {
+            let before = landing.accelerometer.x.capacity();
+            landing.room_for(&file.summary, Rows::default());
+            copies += usize::from(landing.accelerometer.x.capacity() != before);
+            landing.add(file.clone());
+        }
+        assert!(landing.accelerometer.x.capacity() >= all.readings);
+        assert!(copies <= 8, "{copies} copies of a column for 12 files");
+        assert_eq!(
+            landing_text(&landing),
+            landing_text(&Landing::merge(&files))
+        );
+    }
+
+    #[test]
+    fn the_rows_expected_follow_the_files_read_of_each_source() {
+        let file = |name: &str, source: u8, who: &[u8]| {
+            let text = small_file(source, who, true);
+            read_bytes(name, None, text.as_bytes())
+        };
+        let readings = file("accelerometer-1.json", 1, &[1, 2, 3, 4]);
+        let steps = file("step_trainer-1.json", 2, &[1, 2]);
+        let (r, s) = (&readings.summary, &steps.summary);
+        let read = [r, s];
+        // As large as a file read: as many rows, one percent more (rounded up).
+        let got = Rows::expected(read, [(Some(Source::Accelerometer), r.bytes)]);
+        let just = Rows::counted(r).plus(&Rows::counted(s));
+        let more = |n: usize| (n as f64 * 1.01).ceil() as usize;
+        assert_eq!(got.readings, 4 + more(4));
+        assert_eq!(got.quarantine, 2 + more(1));
+        assert_eq!((got.steps, got.customers), (just.steps, 0));
+        // Twice as large as the step trainer file: twice its rows.
+        let got = Rows::expected(read, [(Some(Source::StepTrainer), 2 * s.bytes)]);
+        assert_eq!(got.steps, 2 + more(4));
+        // Unknown, or of a source not read yet: none.
+        let got = Rows::expected(read, [(None, 100), (Some(Source::Customer), 100)]);
+        assert_eq!(got, just);
+        assert_eq!(
+            Source::named("Step_Trainer-1691348231724.json"),
+            Some(Source::StepTrainer)
+        );
+        assert_eq!(Source::named("data.json"), None);
+    }
+
     /// Everything a landing holds, strings by their ids, as text to compare.
     fn landing_text(l: &Landing) -> String {
         let strings: Vec<&str> = (0..l.strings.len() as u32)
@@ -1764,7 +1923,7 @@ mod tests {
                 })
                 .collect();
             for batch in &batches {
-                proptest::prop_assert_eq!(Span::counted(&batch.summary), Span::of(batch));
+                proptest::prop_assert_eq!(Rows::counted(&batch.summary), Rows::of(batch));
             }
             let mut arrival: Vec<usize> = (0..batches.len()).collect();
             for (i, o) in order.iter().enumerate().take(batches.len()) {
