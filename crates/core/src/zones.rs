@@ -164,8 +164,11 @@ impl ByTime {
         }
     }
 
-    /// Calls `f` with each reading at millisecond `at`, in order.
-    fn each_at(&self, at: i64, times: &[i64], mut f: impl FnMut(u32)) {
+    /// Calls `f` with each reading at millisecond `at`, in order. `near` is where the
+    /// search starts, and is left where the readings of `at` are (or would be): lookups
+    /// of times that mostly rise (a step trainer's readings, one device after another)
+    /// each search only the few readings between one time and the next.
+    fn each_at(&self, at: i64, times: &[i64], near: &mut usize, mut f: impl FnMut(u32)) {
         match self {
             ByTime::Packed {
                 keys,
@@ -182,7 +185,8 @@ impl ByTime {
                     return;
                 };
                 let index = (1u64 << shift) - 1;
-                let start = keys.partition_point(|k| *k < first);
+                let start = partition_from(keys.len(), *near, |i| keys[i] < first);
+                *near = start;
                 for k in keys[start..]
                     .iter()
                     .take_while(|k| *k >> shift == after as u64)
@@ -191,7 +195,8 @@ impl ByTime {
                 }
             }
             ByTime::Indices(rows) => {
-                let start = rows.partition_point(|a| times[*a as usize] < at);
+                let start = partition_from(rows.len(), *near, |i| times[rows[i] as usize] < at);
+                *near = start;
                 for a in rows[start..]
                     .iter()
                     .take_while(|a| times[**a as usize] == at)
@@ -201,6 +206,54 @@ impl ByTime {
             }
         }
     }
+}
+
+/// The first of positions `0..len` at which `before` is false (it holds up to some
+/// position and not after it), searched for from `near` outward in steps that double,
+/// then by halves: a few looks when the answer is near, twice a binary search's at most.
+fn partition_from(len: usize, near: usize, before: impl Fn(usize) -> bool) -> usize {
+    let near = near.min(len);
+    // The answer is in lo..=hi.
+    let (mut lo, mut hi);
+    let mut step = 1;
+    if near < len && before(near) {
+        lo = near + 1;
+        loop {
+            let probe = near + step;
+            if probe >= len {
+                hi = len;
+                break;
+            }
+            if !before(probe) {
+                hi = probe;
+                break;
+            }
+            lo = probe + 1;
+            step *= 2;
+        }
+    } else {
+        hi = near;
+        loop {
+            let Some(probe) = near.checked_sub(step) else {
+                lo = 0;
+                break;
+            };
+            if before(probe) {
+                lo = probe + 1;
+                break;
+            }
+            hi = probe;
+            step *= 2;
+        }
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match before(mid) {
+            true => lo = mid + 1,
+            false => hi = mid,
+        }
+    }
+    lo
 }
 
 fn idx(i: usize) -> u32 {
@@ -289,9 +342,10 @@ impl Zones {
 
         let by_time = ByTime::new(&accelerometer_trusted, &acc.timestamp);
         let mut machine_learning_curated = Vec::new();
+        let mut near = 0;
         for s in &step_trainer_trusted {
             let (time, serial) = (steps.time[*s as usize], steps.serial[*s as usize]);
-            by_time.each_at(time, &acc.timestamp, |a| {
+            by_time.each_at(time, &acc.timestamp, &mut near, |a| {
                 let own = device_of[acc.user[a as usize] as usize] == serial;
                 findings.cross_customer_matches += u64::from(!own);
                 if own || policy.ml_join == MlJoin::Timestamp {
@@ -350,6 +404,17 @@ mod tests {
 
     proptest! {
         #[test]
+        fn a_search_from_anywhere_finds_what_a_binary_search_does(
+            mut values in prop::collection::vec(0u8..20, 0..80),
+            below in 0u8..22,
+            near in 0usize..90,
+        ) {
+            values.sort_unstable();
+            let want = values.partition_point(|v| *v < below);
+            prop_assert_eq!(partition_from(values.len(), near, |i| values[i] < below), want);
+        }
+
+        #[test]
         fn readings_of_a_millisecond_are_found_in_processing_order(
             times in prop::collection::vec(
                 prop_oneof![
@@ -372,9 +437,15 @@ mod tests {
             let by_time = ByTime::new(&rows, &times);
             let mut asked: Vec<i64> = times.clone();
             asked.extend([-1, 6, i64::MIN, i64::MAX, 1_655_564_000_002]);
-            for at in asked {
+            // Asked in the order given (rising, falling, far apart), each search starting
+            // where the last one ended, and from every other place too.
+            let mut near = 0;
+            for (n, at) in asked.into_iter().enumerate() {
                 let mut found = Vec::new();
-                by_time.each_at(at, &times, |i| found.push(i));
+                by_time.each_at(at, &times, &mut near, |i| found.push(i));
+                let mut again = Vec::new();
+                by_time.each_at(at, &times, &mut (n * 7 % 61), |i| again.push(i));
+                prop_assert_eq!(&again, &found);
                 let want: Vec<u32> = rows.iter().copied().filter(|i| times[*i as usize] == at).collect();
                 prop_assert_eq!(found, want, "at {}", at);
             }
