@@ -514,14 +514,15 @@ impl<'a> ZoneTable<'a> {
         let schema = self.writer.schema(zone);
         let columns: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let (page, skip) = crate::review::page_start(positions.len(), page, PREVIEW_ROWS);
-        let rows = positions
+        let shown_rows = positions.get(skip..).unwrap_or_default();
+        let shown_rows = &shown_rows[..shown_rows.len().min(PREVIEW_ROWS)];
+        // The names of this page's rows only (a sort by name needed them all).
+        let names = Names::of_rows(&self.writer, zone, shown_rows.iter().map(|p| *p as usize));
+        let rows = shown_rows
             .iter()
-            .skip(skip)
-            .take(PREVIEW_ROWS)
             .map(|p| {
-                (0..columns.len())
-                    .map(|c| shown(&self.cell(zone, *p as usize, c)))
-                    .collect()
+                let row = self.writer.row(&names, zone, *p as usize);
+                row.iter().map(shown).collect()
             })
             .collect();
         let l = self.landing();
@@ -762,6 +763,18 @@ mod tests {
             assert_eq!(p.matching, 2);
             let text = format!("{:?}", p.rows);
             assert!(!text.contains("b@x") && !text.contains("s2"), "{text}");
+            // A page names its rows as the whole zone's file does, in any order.
+            for sort in [None, Some((1, true)), Some((4, false))] {
+                let sel = select(Zone::MachineLearningCurated, sort, "");
+                let positions = t.select(&sel);
+                let p = show(t, &sel);
+                assert!(!p.rows.is_empty());
+                for (row, pos) in p.rows.iter().zip(&positions) {
+                    let zone = Zone::MachineLearningCurated;
+                    let cells = (0..row.len()).map(|c| shown(&t.cell(zone, *pos as usize, c)));
+                    assert_eq!(*row, cells.collect::<Vec<_>>());
+                }
+            }
         });
         with_table(Pii::Drop, |t, _, _| {
             let sel = select(Zone::MachineLearningCurated, Some((0, false)), "");

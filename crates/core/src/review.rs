@@ -3,7 +3,6 @@
 
 use crate::ingest::Landing;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The lists a reviewer can open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,82 +62,106 @@ fn opt(v: Option<i64>) -> String {
     v.map_or_else(|| "none".to_string(), |v| v.to_string())
 }
 
-/// The whole list, unpaged: columns and rows.
-pub fn rows(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Vec<String>>) {
-    let s = &landing.strings;
+/// A row of a list before it is written as text: which records it tells of.
+enum Item {
+    /// A current customer record without consent (`revoked`: an earlier one had it).
+    Excluded {
+        record: usize,
+        records: usize,
+        revoked: bool,
+    },
+    /// A user's readings before their consent.
+    Before {
+        user: u32,
+        consent: Option<i64>,
+        count: u64,
+        first: i64,
+        last: i64,
+    },
+    /// One of an email's several records.
+    Duplicate {
+        record: usize,
+        records: usize,
+        current: bool,
+    },
+    /// One of a serial number's several current owners.
+    Shared { record: usize },
+    /// A quarantined record.
+    Quarantined(usize),
+}
+
+/// A list's columns and its rows, not yet written as text (a page writes only its own).
+fn items(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Item>) {
     let customers = &landing.customers;
-    // One pass: each email's records in order, and (current record, record count); the
-    // current one is the last with the greatest lastUpdateDate.
-    let mut records: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-    let mut current: BTreeMap<u32, (usize, usize)> = BTreeMap::new();
+    // One pass: per email (by string id), its current record and how many it has, and
+    // whether any had consent; the current one is the last with the greatest
+    // lastUpdateDate.
+    let mut current: Vec<(usize, usize)> = vec![(0, 0); landing.strings.len()];
+    let mut consented = vec![false; landing.strings.len()];
     for (i, c) in customers.iter().enumerate() {
-        records.entry(c.email).or_default().push(i);
-        let slot = current.entry(c.email).or_insert((i, 0));
-        slot.1 += 1;
-        if c.last_update >= customers[slot.0].last_update {
+        let slot = &mut current[c.email as usize];
+        if slot.1 == 0 || c.last_update >= customers[slot.0].last_update {
             slot.0 = i;
         }
+        slot.1 += 1;
+        consented[c.email as usize] |= c.research_consent.is_some();
     }
+    // (email, current record, records) in email order.
+    let emails = || {
+        current
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, n))| *n > 0)
+            .map(|(email, (record, n))| (email, *record, *n))
+    };
     match list {
         ReviewList::ExcludedCustomers => {
-            let mut rows: Vec<(usize, Vec<String>)> = current
-                .values()
-                .filter(|(i, _)| customers[*i].research_consent.is_none())
-                .map(|(i, n)| {
-                    let c = &customers[*i];
-                    let earlier = records[&c.email]
-                        .iter()
-                        .any(|o| customers[*o].research_consent.is_some());
-                    let why = if earlier {
-                        "consent revoked: an earlier record had consent, the current one has none"
-                    } else {
-                        "no shareWithResearchAsOfDate in the current record"
-                    };
-                    let row = vec![
-                        s.get(c.email).to_string(),
-                        c.name.as_deref().unwrap_or("").to_string(),
-                        s.get(c.serial).to_string(),
-                        n.to_string(),
-                        why.to_string(),
-                    ];
-                    (*i, row)
+            let mut rows: Vec<Item> = emails()
+                .filter(|(_, record, _)| customers[*record].research_consent.is_none())
+                .map(|(email, record, records)| Item::Excluded {
+                    record,
+                    records,
+                    revoked: consented[email],
                 })
                 .collect();
-            rows.sort_by_key(|r| r.0);
+            rows.sort_by_key(|r| match r {
+                Item::Excluded { record, .. } => *record,
+                _ => 0,
+            });
             (
                 vec!["email", "customerName", "serialNumber", "records", "why"],
-                rows.into_iter().map(|r| r.1).collect(),
+                rows,
             )
         }
         ReviewList::ReadingsBeforeConsent => {
-            let mut per_user: BTreeMap<u32, (u64, i64, i64)> = BTreeMap::new();
+            let mut per_user: Vec<Option<(u64, i64, i64)>> = vec![None; landing.strings.len()];
             let a = &landing.accelerometer;
-            for i in 0..a.len() {
-                let Some((ci, _)) = current.get(&a.user[i]) else {
+            for (user, t) in a.user.iter().zip(&a.timestamp) {
+                let (record, n) = current[*user as usize];
+                // A user with no customer record has no consent.
+                let consent = (n > 0).then(|| customers[record].research_consent);
+                let Some(consent) = consent.flatten() else {
                     continue;
                 };
-                let Some(consent) = customers[*ci].research_consent else {
-                    continue;
-                };
-                let t = a.timestamp[i];
-                if t < consent {
-                    let e = per_user.entry(a.user[i]).or_insert((0, t, t));
+                if *t < consent {
+                    let e = per_user[*user as usize].get_or_insert((0, *t, *t));
                     e.0 += 1;
-                    e.1 = e.1.min(t);
-                    e.2 = e.2.max(t);
+                    e.1 = e.1.min(*t);
+                    e.2 = e.2.max(*t);
                 }
             }
             let rows = per_user
                 .into_iter()
-                .map(|(user, (n, first, last))| {
-                    let consent = customers[current[&user].0].research_consent;
-                    vec![
-                        s.get(user).to_string(),
-                        opt(consent),
-                        n.to_string(),
-                        first.to_string(),
-                        last.to_string(),
-                    ]
+                .enumerate()
+                .filter_map(|(user, seen)| {
+                    let (count, first, last) = seen?;
+                    Some(Item::Before {
+                        user: user as u32,
+                        consent: customers[current[user].0].research_consent,
+                        count,
+                        first,
+                        last,
+                    })
                 })
                 .collect();
             (
@@ -153,19 +176,25 @@ pub fn rows(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Vec<
             )
         }
         ReviewList::DuplicateEmails => {
-            let mut rows = Vec::new();
-            for (email, (cur, n)) in current.iter().filter(|(_, (_, n))| *n > 1) {
-                for &i in &records[email] {
-                    let c = &customers[i];
-                    rows.push(vec![
-                        s.get(*email).to_string(),
-                        n.to_string(),
-                        opt(c.last_update),
-                        opt(c.research_consent),
-                        if i == *cur { "current" } else { "superseded" }.to_string(),
-                    ]);
-                }
-            }
+            // Each email's records together, in email order, each email's in file order.
+            let mut rows: Vec<(u32, usize)> = customers
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| current[c.email as usize].1 > 1)
+                .map(|(i, c)| (c.email, i))
+                .collect();
+            rows.sort_unstable();
+            let rows = rows
+                .into_iter()
+                .map(|(email, record)| {
+                    let (cur, records) = current[email as usize];
+                    Item::Duplicate {
+                        record,
+                        records,
+                        current: record == cur,
+                    }
+                })
+                .collect();
             (
                 vec![
                     "email",
@@ -178,59 +207,135 @@ pub fn rows(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Vec<
             )
         }
         ReviewList::SharedSerials => {
-            let mut owners: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-            for (i, _) in current.values() {
-                owners.entry(customers[*i].serial).or_default().push(*i);
+            let mut owners = vec![0u32; landing.strings.len()];
+            for (_, record, _) in emails() {
+                owners[customers[record].serial as usize] += 1;
             }
-            let rows = owners
+            // Each serial's owners together, in serial order, each's in email order.
+            let mut rows: Vec<(u32, usize, usize)> = emails()
+                .filter(|(_, record, _)| owners[customers[*record].serial as usize] > 1)
+                .map(|(email, record, _)| (customers[record].serial, email, record))
+                .collect();
+            rows.sort_unstable();
+            let rows = rows
                 .into_iter()
-                .filter(|(_, o)| o.len() > 1)
-                .flat_map(|(serial, o)| {
-                    o.into_iter().map(move |i| {
-                        let c = &customers[i];
-                        vec![
-                            s.get(serial).to_string(),
-                            s.get(c.email).to_string(),
-                            opt(c.research_consent),
-                        ]
-                    })
-                })
+                .map(|(_, _, record)| Item::Shared { record })
                 .collect();
             (vec!["serialNumber", "owner email", "consent (ms)"], rows)
         }
         ReviewList::Quarantine => (
             vec!["file", "line", "source", "reason", "record"],
-            landing
-                .quarantine
-                .iter()
-                .map(|q| {
-                    vec![
-                        q.file.clone(),
-                        q.line.to_string(),
-                        q.source.map_or("unknown", |s| s.as_str()).to_string(),
-                        q.reason.clone(),
-                        q.raw.clone(),
-                    ]
-                })
+            (0..landing.quarantine.len())
+                .map(Item::Quarantined)
                 .collect(),
         ),
     }
 }
 
+/// A row as text.
+fn text(landing: &Landing, item: &Item) -> Vec<String> {
+    let s = &landing.strings;
+    let customers = &landing.customers;
+    match *item {
+        Item::Excluded {
+            record,
+            records,
+            revoked,
+        } => {
+            let c = &customers[record];
+            let why = if revoked {
+                "consent revoked: an earlier record had consent, the current one has none"
+            } else {
+                "no shareWithResearchAsOfDate in the current record"
+            };
+            vec![
+                s.get(c.email).to_string(),
+                c.name.as_deref().unwrap_or("").to_string(),
+                s.get(c.serial).to_string(),
+                records.to_string(),
+                why.to_string(),
+            ]
+        }
+        Item::Before {
+            user,
+            consent,
+            count,
+            first,
+            last,
+        } => vec![
+            s.get(user).to_string(),
+            opt(consent),
+            count.to_string(),
+            first.to_string(),
+            last.to_string(),
+        ],
+        Item::Duplicate {
+            record,
+            records,
+            current,
+        } => {
+            let c = &customers[record];
+            vec![
+                s.get(c.email).to_string(),
+                records.to_string(),
+                opt(c.last_update),
+                opt(c.research_consent),
+                if current { "current" } else { "superseded" }.to_string(),
+            ]
+        }
+        Item::Shared { record } => {
+            let c = &customers[record];
+            vec![
+                s.get(c.serial).to_string(),
+                s.get(c.email).to_string(),
+                opt(c.research_consent),
+            ]
+        }
+        Item::Quarantined(i) => {
+            let q = &landing.quarantine[i];
+            vec![
+                q.file.clone(),
+                q.line.to_string(),
+                q.source.map_or("unknown", |s| s.as_str()).to_string(),
+                q.reason.clone(),
+                q.raw.clone(),
+            ]
+        }
+    }
+}
+
+/// The whole list, unpaged: columns and rows.
+pub fn rows(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let (columns, items) = items(landing, list);
+    (columns, items.iter().map(|i| text(landing, i)).collect())
+}
+
 /// One page of a list, keeping the rows where any cell contains `query`
-/// (case-insensitively; an empty query keeps all).
+/// (case-insensitively; an empty query keeps all). Only the rows shown are written as
+/// text, unless a search needs them all.
 pub fn page(landing: &Landing, list: ReviewList, query: &str, page: usize) -> Page {
-    let (columns, all) = rows(landing, list);
+    let (columns, all) = items(landing, list);
     let needle = query.trim().to_lowercase();
-    let matching: Vec<Vec<String>> = all
-        .into_iter()
-        .filter(|r| needle.is_empty() || r.iter().any(|c| c.to_lowercase().contains(&needle)))
-        .collect();
+    let matching: Vec<&Item> = match needle.is_empty() {
+        true => all.iter().collect(),
+        false => all
+            .iter()
+            .filter(|i| {
+                let row = text(landing, i);
+                row.iter().any(|c| c.to_lowercase().contains(&needle))
+            })
+            .collect(),
+    };
     let total = matching.len();
     let (page, skip) = page_start(total, page, PAGE_ROWS);
     Page {
         columns: columns.into_iter().map(str::to_string).collect(),
-        rows: matching.into_iter().skip(skip).take(PAGE_ROWS).collect(),
+        rows: matching
+            .into_iter()
+            .skip(skip)
+            .take(PAGE_ROWS)
+            .map(|i| text(landing, i))
+            .collect(),
         total,
         page,
     }
@@ -315,6 +420,58 @@ mod tests {
                 "accelerometer".to_string()
             ]
         );
+    }
+
+    #[test]
+    fn a_page_is_the_rows_of_the_whole_list_it_shows() {
+        let mut phones = String::new();
+        for i in 0..200 {
+            let line = format!(
+                r#"{{"user":"b@x","timestamp":{},"x":0,"y":0,"z":0}}"#,
+                i % 9
+            );
+            phones.push_str(&line);
+            phones.push_str(if i % 3 == 0 { "\nnot json\n" } else { "\n" });
+        }
+        let mut l = landing();
+        l.add(read_bytes(
+            "b.json",
+            Some(Source::Accelerometer),
+            phones.as_bytes(),
+        ));
+        l.settle();
+        for list in ReviewList::ALL {
+            for query in ["", "B.JSON", "x", "superseded", "nothing like it"] {
+                let needle = query.to_lowercase();
+                let (columns, all) = rows(&l, list);
+                let matching: Vec<Vec<String>> = all
+                    .into_iter()
+                    .filter(|r| r.iter().any(|c| c.to_lowercase().contains(&needle)))
+                    .collect();
+                for number in 0..4 {
+                    let p = page(&l, list, query, number);
+                    let (shown, skip) = page_start(matching.len(), number, PAGE_ROWS);
+                    let want: Vec<Vec<String>> = matching
+                        .iter()
+                        .skip(skip)
+                        .take(PAGE_ROWS)
+                        .cloned()
+                        .collect();
+                    assert_eq!((p.total, p.page), (matching.len(), shown));
+                    assert_eq!(p.rows, want, "{list:?} {query:?} page {number}");
+                    assert_eq!(p.columns, columns);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn readings_of_users_without_a_customer_record_are_no_ones_before_consent() {
+        let phones = r#"{"user":"u@x","timestamp":1,"x":0,"y":0,"z":0}"#;
+        let l = Landing::from_batches(vec![read_bytes("a.json", None, phones.as_bytes())]);
+        for list in ReviewList::ALL {
+            assert_eq!(page(&l, list, "", 0).total, 0, "{list:?}");
+        }
     }
 
     #[test]

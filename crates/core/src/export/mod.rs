@@ -367,20 +367,26 @@ impl Names {
 
     /// The names `zone` needs from `writer`'s run.
     pub fn new(writer: &ZoneWriter<'_>, zone: Zone) -> Names {
-        Names::of_rows(writer, zone, 0..usize::MAX)
+        Names::of_rows(writer, zone, 0..writer.zones.machine_learning_curated.len())
     }
 
     /// The names the zone's rows `rows` need: pseudonymizing hashes each name, so a
-    /// worker writing some rows of the zone makes the pseudonyms of those rows only.
-    pub fn of_rows(writer: &ZoneWriter<'_>, zone: Zone, rows: std::ops::Range<usize>) -> Names {
+    /// worker writing some rows of the zone (or a preview showing a page of them) makes
+    /// the pseudonyms of those rows only.
+    pub fn of_rows(
+        writer: &ZoneWriter<'_>,
+        zone: Zone,
+        rows: impl IntoIterator<Item = usize>,
+    ) -> Names {
         if zone != Zone::MachineLearningCurated || writer.pii != Pii::Pseudonymize {
             return Names::KEPT;
         }
         let l = writer.landing;
         let mut pseudonyms: Vec<Option<Box<str>>> = vec![None; l.strings.len()];
         let all = &writer.zones.machine_learning_curated;
-        let ids = all[rows.start.min(all.len())..rows.end.min(all.len())]
-            .iter()
+        let ids = rows
+            .into_iter()
+            .filter_map(|row| all.get(row))
             .flat_map(|(s, a)| {
                 [
                     l.step_trainer.serial[*s as usize],
