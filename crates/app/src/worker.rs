@@ -220,9 +220,10 @@ impl State {
     /// user chose for it, or else the one its name says.
     fn expected(&self, unread: &[(&Entry, f64)]) -> Rows {
         let read = self.entries.iter().filter_map(|e| e.read.as_ref());
-        let unread = unread
-            .iter()
-            .map(|(e, bytes)| (e.chosen.or_else(|| Source::named(&e.name)), *bytes as u64));
+        let unread = unread.iter().map(|(e, bytes)| {
+            let source = e.chosen.or_else(|| Source::named(&e.name));
+            (source, e.name.as_str(), *bytes as u64)
+        });
         Rows::expected(read, unread)
     }
 }

@@ -1134,23 +1134,31 @@ impl Rows {
 
     /// The rows a landing will hold once files still being read are added, as far as the
     /// files `read` tell: theirs, and for each file still being read (its source, if
-    /// known, and its size in bytes) as many rows per byte as the files of its source
-    /// read so far, with one percent to spare. A file whose source is not known, or of a
-    /// source none of the files read is of, counts none.
-    pub fn expected<'a>(
+    /// known, its name and its size in bytes) as many rows per byte as the files of its
+    /// source read so far that are gzipped as it is (by their names), with one percent
+    /// to spare. A file whose source is not known, or like none of the files read,
+    /// counts none.
+    pub fn expected<'a, 'n>(
         read: impl IntoIterator<Item = &'a InputSummary>,
-        unread: impl IntoIterator<Item = (Option<Source>, u64)>,
+        unread: impl IntoIterator<Item = (Option<Source>, &'n str, u64)>,
     ) -> Rows {
+        fn gzipped(name: &str) -> bool {
+            name.to_ascii_lowercase().ends_with(".gz")
+        }
         let read: Vec<&InputSummary> = read.into_iter().collect();
         let total = |of: &mut dyn Iterator<Item = &&InputSummary>| {
             of.fold(Rows::default(), |r, s| r.plus(&Rows::counted(s)))
         };
         let mut rows = total(&mut read.iter());
-        for (source, bytes) in unread {
+        for (source, name, bytes) in unread {
             let Some(source) = source else {
                 continue;
             };
-            let like = || read.iter().filter(|s| s.source == Some(source));
+            let gz = gzipped(name);
+            let like = || {
+                read.iter()
+                    .filter(move |s| s.source == Some(source) && gzipped(&s.name) == gz)
+            };
             let like_bytes: u64 = like().map(|s| s.bytes).sum();
             if like_bytes == 0 {
                 continue;
@@ -1260,7 +1268,10 @@ impl Landing {
                 true => expected,
                 false => needed + needed / 2,
             };
-            v.reserve_exact(size - v.len());
+            // Room for more than is needed is a guess: without memory for it, no more.
+            if v.try_reserve_exact(size - v.len()).is_err() {
+                v.reserve_exact(more);
+            }
         }
         let (more, e) = (Rows::counted(input), expected);
         grow(&mut self.customers, more.customers, e.customers);
@@ -1840,6 +1851,15 @@ mod tests {
             landing_text(&landing),
             landing_text(&Landing::merge(&files))
         );
+        // Expected more than memory holds: room for the file alone.
+        let mut landing = Landing::default();
+        let huge = Rows {
+            readings: usize::MAX / 16,
+            ..Rows::default()
+        };
+        landing.room_for(&files[0].summary, huge);
+        let alone = Rows::counted(&files[0].summary).readings;
+        assert_eq!(landing.accelerometer.x.capacity(), alone);
     }
 
     #[test]
@@ -1853,17 +1873,24 @@ mod tests {
         let (r, s) = (&readings.summary, &steps.summary);
         let read = [r, s];
         // As large as a file read: as many rows, one percent more (rounded up).
-        let got = Rows::expected(read, [(Some(Source::Accelerometer), r.bytes)]);
+        let got = Rows::expected(read, [(Some(Source::Accelerometer), "a.json", r.bytes)]);
         let just = Rows::counted(r).plus(&Rows::counted(s));
         let more = |n: usize| (n as f64 * 1.01).ceil() as usize;
         assert_eq!(got.readings, 4 + more(4));
         assert_eq!(got.quarantine, 2 + more(1));
         assert_eq!((got.steps, got.customers), (just.steps, 0));
         // Twice as large as the step trainer file: twice its rows.
-        let got = Rows::expected(read, [(Some(Source::StepTrainer), 2 * s.bytes)]);
+        let got = Rows::expected(read, [(Some(Source::StepTrainer), "s.json", 2 * s.bytes)]);
         assert_eq!(got.steps, 2 + more(4));
-        // Unknown, or of a source not read yet: none.
-        let got = Rows::expected(read, [(None, 100), (Some(Source::Customer), 100)]);
+        // Unknown, of a source not read yet, or gzipped unlike those read: none.
+        let got = Rows::expected(
+            read,
+            [
+                (None, "a.json", 100),
+                (Some(Source::Customer), "c.json", 100),
+                (Some(Source::StepTrainer), "s.json.GZ", 100),
+            ],
+        );
         assert_eq!(got, just);
         assert_eq!(
             Source::named("Step_Trainer-1691348231724.json"),
