@@ -899,8 +899,9 @@ fn render(
            machine_learning_curated CSV download starts (through Playwright: waiting for the \
            results, clicking the download button). Its memory is the `data-wasm-bytes` the \
            page shows after the run: the WebAssembly memory of its worker and of its reader \
-           workers (which only grows, so it is the peak); the batches that wait as bytes in \
-           JavaScript memory until the run are listed under the table. The floor under the \
+           workers (which only grows, so it is the peak); the most bytes of parsed batches \
+           that waited at once in JavaScript memory to join the landing are listed under \
+           the table. The floor under the \
            app's times: bench/browser/floor.mjs drives a bare page through the same steps \
            and clock, doing only what any app must (the files handed to reader workers, \
            as many as the app starts, read and hashed with the browser's SHA-256, and a \
