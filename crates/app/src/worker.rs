@@ -100,8 +100,9 @@ struct State {
     entries: Vec<Entry>,
     /// Reader workers; none when the browser has one core (files are parsed here).
     readers: Vec<Reader>,
-    /// The landing zones of the files read: each file's batch goes in as it arrives, and
-    /// is kept nowhere else (a gigabyte of files is held once, not twice).
+    /// The landing zones of the files read: each file's batch goes in once the files
+    /// before it in name order are read (see [`State::admit_read`]), and is kept nowhere
+    /// else (a gigabyte of files is held once, not twice).
     landing: Landing,
     /// The zones built; `None` when the files changed since.
     run: Option<Run>,
@@ -173,8 +174,9 @@ impl State {
     /// Puts the batches waiting as bytes into the landing while the other files are read,
     /// in file-name order: each as soon as no file before it in that order is still being
     /// read, so that the landing is built while the readers work, in the order that
-    /// needs no renumbering of its strings. The columns are sized for the rows the files
-    /// read so far promise (see [`State::expected`]).
+    /// needs no renumbering of its strings (unless a file that goes before them is added
+    /// later). The columns are sized for the rows the files read so far promise (see
+    /// [`State::expected`]).
     fn admit_read(&mut self, scope: &DedicatedWorkerGlobalScope) {
         let unread = self.unread();
         let expected = self.expected(&unread);
@@ -199,12 +201,10 @@ impl State {
             .pending
             .iter()
             .map(|&(id, generation, ..)| (id, generation));
-        sent.chain(waiting)
-            .filter_map(|(id, generation)| {
-                self.entries
-                    .iter()
-                    .find(|e| e.id == id && e.generation == generation)
-            })
+        let unread: std::collections::HashSet<(u32, u32)> = sent.chain(waiting).collect();
+        self.entries
+            .iter()
+            .filter(|e| unread.contains(&(e.id, e.generation)))
             .map(|e| {
                 let bytes = match &e.origin {
                     Origin::File(file) => file.size(),
@@ -301,10 +301,14 @@ fn warm_up() {
             .collect();
         let mut landing = Landing::default();
         let all = Rows::expected(batches.iter().map(|b| &b.summary), []);
-        for batch in batches {
+        // Not in name order (the batches share a name, so their hashes order them): as
+        // files read out of order, some go in before others and the strings are
+        // numbered again.
+        for batch in batches.into_iter().rev() {
             landing.room_for(&batch.summary, all);
             landing.add(batch);
         }
+        landing.settle();
         let policy = Policy::default();
         let zones = Zones::build(&landing, &policy);
         let _ = Audit::new(&landing, &zones, &policy, true);
@@ -903,13 +907,16 @@ fn reader_stopped(
         }
     }
     if state.readers.iter().any(Reader::live) {
-        return send_pending(state);
-    }
-    for (id, generation, source, _) in std::mem::take(&mut state.pending) {
-        if is_current(&state.entries, id, generation) {
-            read_entry(scope, state, id, source);
+        send_pending(state);
+    } else {
+        for (id, generation, source, _) in std::mem::take(&mut state.pending) {
+            if is_current(&state.entries, id, generation) {
+                read_entry(scope, state, id, source);
+            }
         }
     }
+    // The files after those that failed in name order may have waited for them.
+    state.admit_read(scope);
 }
 
 /// Puts a file's batch into the landing and tells the page.

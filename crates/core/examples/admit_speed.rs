@@ -1,7 +1,8 @@
-//! Times what the browser's pipeline worker does with the batches its readers send before
-//! it builds the zones: each batch decoded from its bytes and added to a landing sized for
-//! all of them, in file-name order (`State::admit` in the app's worker); and, before that,
-//! what a reader does to send its batch: encoding it. Prints one JSON line with the
+//! Times what the browser's pipeline worker does with the batches its readers send, as
+//! the files are read: each batch decoded from its bytes and added to the landing, in
+//! file-name order, into columns given room for all of them when the first comes
+//! (`State::admit_read` in the app's worker, when the files read so far foretell the
+//! rest well); and, before that, what a reader does to send its batch: encoding it. Prints one JSON line with the
 //! medians: encoding, decoding alone, and decoding with adding.
 //!
 //! `cargo run --release -p stedi-core --example admit_speed -- RUNS FILE...`, or built for
@@ -10,7 +11,7 @@
 mod common;
 
 use std::time::Instant;
-use stedi_core::ingest::{FileBatch, InputSummary, Landing};
+use stedi_core::ingest::{FileBatch, InputSummary, Landing, Rows};
 
 fn main() {
     let (runs, paths) = common::runs_and_paths();
@@ -56,13 +57,14 @@ fn main() {
     );
 }
 
-/// The landing of the batches, as the worker's admit makes it: sized from the summaries
-/// the readers sent first, then each batch decoded and added in turn.
+/// The landing of the batches, as the worker makes it: each batch given room for (the
+/// rows of all of them expected), decoded and added in turn.
 #[inline(never)]
 fn admitted(encoded: &[(InputSummary, Vec<u8>)]) -> Landing {
     let mut landing = Landing::default();
-    landing.reserve(encoded.iter().map(|(summary, _)| summary));
-    for (_, bytes) in encoded {
+    let all = Rows::expected(encoded.iter().map(|(summary, _)| summary), []);
+    for (summary, bytes) in encoded {
+        landing.room_for(summary, all);
         landing.add(FileBatch::decode(bytes).expect("a batch just encoded"));
     }
     landing

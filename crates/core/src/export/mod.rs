@@ -406,7 +406,8 @@ impl Names {
     fn get<'s>(&'s self, landing: &'s Landing, id: u32) -> &'s str {
         match &self.pseudonyms {
             None => landing.strings.get(id),
-            // `new` named every id the zone has, so a value is never written as read.
+            // `of_rows` named every id of the rows it was given, the only rows these names
+            // are used for, so a value is never written as read.
             Some(p) => p[id as usize].as_deref().unwrap_or_default(),
         }
     }

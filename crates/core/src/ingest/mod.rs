@@ -1143,34 +1143,45 @@ impl Rows {
         unread: impl IntoIterator<Item = (Option<Source>, &'n str, u64)>,
     ) -> Rows {
         fn gzipped(name: &str) -> bool {
-            name.to_ascii_lowercase().ends_with(".gz")
+            let name = name.as_bytes();
+            name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b".gz")
         }
-        let read: Vec<&InputSummary> = read.into_iter().collect();
-        let total = |of: &mut dyn Iterator<Item = &&InputSummary>| {
-            of.fold(Rows::default(), |r, s| r.plus(&Rows::counted(s)))
-        };
-        let mut rows = total(&mut read.iter());
+        // The bytes and rows of the files read, by source and whether gzipped.
+        let mut kinds: Vec<((Source, bool), u64, Rows)> = Vec::new();
+        let mut rows = Rows::default();
+        for summary in read {
+            let counted = Rows::counted(summary);
+            rows = rows.plus(&counted);
+            let Some(source) = summary.source else {
+                continue;
+            };
+            let kind = (source, gzipped(&summary.name));
+            match kinds.iter_mut().find(|(k, ..)| *k == kind) {
+                Some((_, bytes, like)) => {
+                    *bytes += summary.bytes;
+                    *like = like.plus(&counted);
+                }
+                None => kinds.push((kind, summary.bytes, counted)),
+            }
+        }
         for (source, name, bytes) in unread {
             let Some(source) = source else {
                 continue;
             };
-            let gz = gzipped(name);
-            let like = || {
-                read.iter()
-                    .filter(move |s| s.source == Some(source) && gzipped(&s.name) == gz)
+            let kind = (source, gzipped(name));
+            let Some((_, like_bytes, like)) = kinds.iter().find(|(k, ..)| *k == kind) else {
+                continue;
             };
-            let like_bytes: u64 = like().map(|s| s.bytes).sum();
-            if like_bytes == 0 {
+            if *like_bytes == 0 {
                 continue;
             }
-            let like_rows = total(&mut like());
-            let per_byte = 1.01 * bytes as f64 / like_bytes as f64;
+            let per_byte = 1.01 * bytes as f64 / *like_bytes as f64;
             let scaled = |n: usize| (n as f64 * per_byte).ceil() as usize;
             rows = rows.plus(&Rows {
-                customers: scaled(like_rows.customers),
-                readings: scaled(like_rows.readings),
-                steps: scaled(like_rows.steps),
-                quarantine: scaled(like_rows.quarantine),
+                customers: scaled(like.customers),
+                readings: scaled(like.readings),
+                steps: scaled(like.steps),
+                quarantine: scaled(like.quarantine),
             });
         }
         rows
