@@ -646,9 +646,9 @@ fn send_file(
 
 /// Starts writing machine_learning_curated as CSV or JSON Lines with the readers, when
 /// they are all idle and it has rows enough for them: it is cut into pieces of
-/// [`PIECE_ROWS`] rows, dealt in turn to this worker and each reader; each reader is sent
-/// its pieces' rows (as [`stedi_core::export::CuratedPart`]s), and this worker writes its
-/// own meanwhile. The pieces, put together in order, are the bytes [`download`] writes
+/// [`PIECE_ROWS`] rows, dealt in rounds of one to this worker and two to each reader
+/// (this worker also gathers the readers' rows); each reader is sent its pieces' rows (as
+/// [`stedi_core::export::CuratedPart`]s), and this worker writes its own meanwhile. The pieces, put together in order, are the bytes [`download`] writes
 /// alone. Returns whether it started.
 fn share(state: &mut State, what: Download, started: f64) -> bool {
     let Download::Zone(zone @ Zone::MachineLearningCurated, format @ (Format::Csv | Format::Jsonl)) =
@@ -677,6 +677,9 @@ fn share(state: &mut State, what: Download, started: f64) -> bool {
     let writer = run.writer(landing);
     let count = rows.div_ceil(PIECE_ROWS);
     let hands = live.len() + 1;
+    let round = 2 * live.len() + 1;
+    // The reader of piece `p`, or `None` for this worker's own.
+    let reader_of = |p: usize| (p % round).checked_sub(1).map(|k| live[k % live.len()]);
     let piece_rows = |p: usize| p * PIECE_ROWS..((p + 1) * PIECE_ROWS).min(rows);
     let mut making = Making {
         job,
@@ -687,8 +690,7 @@ fn share(state: &mut State, what: Download, started: f64) -> bool {
         owed: Vec::new(),
         failed: None,
     };
-    for p in (0..count).filter(|p| p % hands != 0) {
-        let index = live[p % hands - 1];
+    for (p, index) in (0..count).filter_map(|p| Some((p, reader_of(p)?))) {
         let reader = &state.readers[index];
         let bytes =
             js_sys::Uint8Array::from(writer.curated_part(piece_rows(p)).encode().as_slice());
@@ -711,7 +713,7 @@ fn share(state: &mut State, what: Download, started: f64) -> bool {
     }
     if making.failed.is_none() {
         let mime = mime_of(&what.file_name());
-        for p in (0..count).step_by(hands) {
+        for p in (0..count).step_by(round) {
             let mut out = Parts::new();
             let written = writer
                 .write_rows(
