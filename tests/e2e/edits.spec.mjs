@@ -1,5 +1,6 @@
-// 5. Files removed, added back, or given another source after a run: the page's zones
-//    and download are those `stedi run` gives for the files then loaded.
+// 5. Files removed, added back, or given another source after a run or while the others
+//    are read: the page's zones and download are those `stedi run` gives for the files
+//    then loaded.
 import { test, expect } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -53,6 +54,26 @@ test("removing a file, adding it back and changing its source give stedi run's z
     .toEqual({ ...rest.counts });
   await source.selectOption("auto");
   await shows(page, all);
+  expect(errors).toEqual([]);
+});
+
+test("files removed while the others are being read give stedi run's zones for the rest", async ({ page }) => {
+  test.setTimeout(180_000);
+  // Files join the landing while the others are read, each once the files before it in
+  // name order are read: the first of them removed, the rest waited behind it.
+  const inputs = filesUnder(generated(6, 3)).filter((p) => p.endsWith(".json"));
+  const phones = inputs.filter((p) => basename(p).startsWith("accelerometer")).sort();
+  const removed = [phones[0], phones[3]];
+  const rest = expected(inputs.filter((p) => !removed.includes(p)));
+
+  const errors = await open(page);
+  await page.getByTestId("salt").fill(SALT);
+  await page.getByTestId("salt").press("Enter");
+  await page.getByTestId("file-input").setInputFiles(inputs);
+  for (const file of removed) {
+    await press(page, page.getByRole("button", { name: `Remove ${basename(file)}` }));
+  }
+  await shows(page, rest);
   expect(errors).toEqual([]);
 });
 
