@@ -116,18 +116,17 @@ fn items(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Item>) 
     };
     match list {
         ReviewList::ExcludedCustomers => {
-            let mut rows: Vec<Item> = emails()
-                .filter(|(_, record, _)| customers[*record].research_consent.is_none())
-                .map(|(email, record, records)| Item::Excluded {
+            // The current records without consent, in file order.
+            let rows = customers
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| current[c.email as usize].0 == *i && c.research_consent.is_none())
+                .map(|(record, c)| Item::Excluded {
                     record,
-                    records,
-                    revoked: consented[email],
+                    records: current[c.email as usize].1,
+                    revoked: consented[c.email as usize],
                 })
                 .collect();
-            rows.sort_by_key(|r| match r {
-                Item::Excluded { record, .. } => *record,
-                _ => 0,
-            });
             (
                 vec!["email", "customerName", "serialNumber", "records", "why"],
                 rows,
@@ -304,12 +303,6 @@ fn text(landing: &Landing, item: &Item) -> Vec<String> {
     }
 }
 
-/// The whole list, unpaged: columns and rows.
-pub fn rows(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Vec<String>>) {
-    let (columns, items) = items(landing, list);
-    (columns, items.iter().map(|i| text(landing, i)).collect())
-}
-
 /// One page of a list, keeping the rows where any cell contains `query`
 /// (case-insensitively; an empty query keeps all). Only the rows shown are written as
 /// text, unless a search needs them all.
@@ -352,6 +345,12 @@ pub(crate) fn page_start(rows: usize, page: usize, per_page: usize) -> (usize, u
 mod tests {
     use super::*;
     use crate::ingest::{read_bytes, Source};
+
+    /// The whole list, unpaged: columns and rows.
+    fn rows(landing: &Landing, list: ReviewList) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let (columns, items) = items(landing, list);
+        (columns, items.iter().map(|i| text(landing, i)).collect())
+    }
 
     fn landing() -> Landing {
         let customers = [

@@ -1246,21 +1246,11 @@ impl Landing {
     /// Makes room for the rows of files about to be added, as their summaries count them,
     /// so that adding them copies no column and leaves no spare room.
     pub fn reserve<'a>(&mut self, inputs: impl IntoIterator<Item = &'a InputSummary>) {
-        let rows = inputs.into_iter().fold(Rows::default(), |rows, input| {
+        let more = inputs.into_iter().fold(Rows::default(), |rows, input| {
             rows.plus(&Rows::counted(input))
         });
-        self.customers.reserve_exact(rows.customers);
-        let a = &mut self.accelerometer;
-        a.user.reserve_exact(rows.readings);
-        a.timestamp.reserve_exact(rows.readings);
-        a.x.reserve_exact(rows.readings);
-        a.y.reserve_exact(rows.readings);
-        a.z.reserve_exact(rows.readings);
-        let s = &mut self.step_trainer;
-        s.time.reserve_exact(rows.steps);
-        s.serial.reserve_exact(rows.steps);
-        s.distance.reserve_exact(rows.steps);
-        self.quarantine.reserve_exact(rows.quarantine);
+        let exact = self.rows().plus(&more);
+        self.make_room(more, exact);
     }
 
     /// Makes room for a file about to be added, as its summary counts its rows, when it
@@ -1270,6 +1260,12 @@ impl Landing {
     /// fell short, for half as much again as it needs (so that a column is copied a few
     /// times, not once per file).
     pub fn room_for(&mut self, input: &InputSummary, expected: Rows) {
+        self.make_room(Rows::counted(input), expected);
+    }
+
+    /// Makes room in each column for `more` rows: a column without it is sized for
+    /// `expected` rows when that is enough, else for half as much again as it needs.
+    fn make_room(&mut self, more: Rows, expected: Rows) {
         fn grow<T>(v: &mut Vec<T>, more: usize, expected: usize) {
             let needed = v.len() + more;
             if needed <= v.capacity() {
@@ -1284,7 +1280,7 @@ impl Landing {
                 v.reserve_exact(more);
             }
         }
-        let (more, e) = (Rows::counted(input), expected);
+        let e = expected;
         grow(&mut self.customers, more.customers, e.customers);
         let a = &mut self.accelerometer;
         grow(&mut a.user, more.readings, e.readings);
