@@ -106,9 +106,9 @@ test("a large machine_learning_curated is written in parts by the readers at onc
   test.setTimeout(180_000);
   const { inputs, errors, rows } = await openLarge(page, SALT);
   await watchPreparing(page);
-  // Three downloads asked at once: the JSON Lines are written in parts; the CSV (made
-  // ahead of the click) and the quarantine wait for them. Each comes, in the order asked,
-  // with stedi run's bytes.
+  // Three downloads asked at once: the JSON Lines are written in parts (once the CSV,
+  // made ahead of any click, is written); the CSV and the quarantine wait for them. Each
+  // comes, in the order asked, with stedi run's bytes.
   const got = [];
   page.on("download", (d) => got.push(d));
   await press(page, page.getByTestId("download-machine_learning_curated-jsonl").first());
@@ -123,16 +123,16 @@ test("a large machine_learning_curated is written in parts by the readers at onc
     expect(bytes.length, names[i]).toBe(expected.length);
     expect(bytes.equals(expected), names[i]).toBe(true);
   }
-  // The JSON Lines were cut into parts written by the pipeline worker and every reader
-  // at once; the CSV was made right after the run; the page lists each as made.
+  // The CSV was made right after the run and the JSON Lines when asked, each cut into
+  // parts written by every reader at once; the page lists each as made.
   const readers = Number(await page.getByTestId("throughput").getAttribute("data-readers"));
   expect(readers).toBeGreaterThan(0);
   const saved = page.getByTestId("saved-download");
   await expect(saved).toHaveCount(3);
   const parts = Math.ceil(rows / PART_ROWS);
   for (const [i, [name, parts_, workers, text]] of [
-    [names[0], parts, readers + 1, `${parts} parts written by ${readers + 1} workers at once`],
-    [names[1], 1, 1, "made right after the run, ready when asked"],
+    [names[0], parts, readers, `${parts} parts written by ${readers} workers at once`],
+    [names[1], parts, readers, `made right after the run, ${parts} parts written by ${readers} workers at once, ready when asked`],
     [names[2], 1, 1, ""],
   ].entries()) {
     const item = saved.nth(i);
@@ -152,5 +152,43 @@ test("a large machine_learning_curated is written in parts by the readers at onc
     );
   }
   await expect(page.getByTestId("preparing")).toBeHidden();
+  expect(errors).toEqual([]);
+});
+
+test("the CSV asked for while it is made ahead comes once its parts are written, as stedi run writes it", async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  const { inputs, errors, rows } = await openLarge(page, SALT);
+  // Clicked as soon as the results show: the readers are still writing it (or, on a fast
+  // machine, have just finished); either way it comes with stedi run's bytes.
+  const download = await downloadOf(page, page.getByTestId("download-machine_learning_curated-csv").first());
+  const expected = readFileSync(join(stediRun(["--salt", SALT, "--format", "csv"], inputs), "machine_learning_curated.csv"));
+  const got = readFileSync(await download.path());
+  expect(got.length).toBe(expected.length);
+  expect(got.equals(expected)).toBe(true);
+  const readers = Number(await page.getByTestId("throughput").getAttribute("data-readers"));
+  const item = page.getByTestId("saved-download");
+  await expect(item).toHaveAttribute("data-parts", String(Math.ceil(rows / PART_ROWS)));
+  await expect(item).toHaveAttribute("data-workers", String(readers));
+  await expect(item).toContainText(`${Math.ceil(rows / PART_ROWS)} parts written by ${readers} workers at once`);
+  expect(errors).toEqual([]);
+});
+
+test("a policy changed while the CSV is made ahead gives the CSV of the new policy", async ({ page }) => {
+  test.setTimeout(180_000);
+  const { inputs, errors, rows } = await openLarge(page, SALT);
+  // At once, while the readers write the CSV of the first run.
+  await press(page, page.getByTestId("preset-rubric"), "Space");
+  await expect(page.getByTestId("preset-rubric")).toBeChecked();
+  const out = stediRun(["--salt", SALT, "--preset", "rubric", "--format", "csv"], inputs);
+  const rubricRows = JSON.parse(readFileSync(join(out, "audit.json"), "utf8")).zones.machine_learning_curated.rows;
+  expect(rubricRows).not.toBe(rows);
+  await expect(page.getByTestId("zone-machine_learning_curated").first()).toHaveAttribute("data-rows", String(rubricRows));
+  const download = await downloadOf(page, page.getByTestId("download-machine_learning_curated-csv").first());
+  const expected = readFileSync(join(out, "machine_learning_curated.csv"));
+  const got = readFileSync(await download.path());
+  expect(got.length).toBe(expected.length);
+  expect(got.equals(expected)).toBe(true);
   expect(errors).toEqual([]);
 });

@@ -1,9 +1,9 @@
-//! The worker's messages waiting for the page to apply them, in groups: reading progress
-//! a few times a second, anything else at the next frame.
+//! The worker's messages waiting for the page to apply them, in groups: the progress of
+//! reading and of downloads a few times a second, anything else at the next frame.
 
 use crate::protocol::{FromWorker, Received};
 
-/// Reading progress is applied at most this often, in milliseconds.
+/// Progress is applied at most this often, in milliseconds.
 pub const PROGRESS_EVERY: f64 = 250.0;
 
 /// What a message says, as far as its urgency goes.
@@ -11,7 +11,7 @@ pub const PROGRESS_EVERY: f64 = 250.0;
 pub enum Kind {
     /// A file was added (it is being read).
     Added,
-    /// A file's reading went on, or its size came.
+    /// A file's reading went on, or its size came; or a download's writing went on.
     Progress,
     /// A file was read, or could not be.
     Ended,
@@ -24,7 +24,11 @@ impl Kind {
     pub fn of(msg: &FromWorker) -> Kind {
         match msg {
             FromWorker::FileAdded { .. } => Kind::Added,
-            FromWorker::Progress { .. } => Kind::Progress,
+            // A download written in parts tells of each part: drawn each time, the page
+            // took a core's time from the workers writing them.
+            FromWorker::Progress { .. } | FromWorker::Parts { .. } | FromWorker::Writing { .. } => {
+                Kind::Progress
+            }
             FromWorker::FileRead { .. } | FromWorker::FileFailed { .. } => Kind::Ended,
             _ => Kind::Other,
         }
@@ -116,6 +120,22 @@ impl<T> Waiting<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_progress_of_downloads_waits_as_reading_progress_does() {
+        let parts = FromWorker::Parts { done: 1, total: 9 };
+        let writing = FromWorker::Writing {
+            name: "customer_landing.jsonl".into(),
+            done: 0,
+            total: 9,
+        };
+        assert_eq!(Kind::of(&parts), Kind::Progress);
+        assert_eq!(Kind::of(&writing), Kind::Progress);
+        let failed = FromWorker::Failed {
+            message: "no".into(),
+        };
+        assert_eq!(Kind::of(&failed), Kind::Other);
+    }
 
     #[test]
     fn progress_waits_but_results_and_the_end_of_reading_do_not() {

@@ -162,9 +162,13 @@ impl Saved {
             workers,
         } = self.made;
         let size = human_bytes(bytes);
+        let shared = match (parts, workers) {
+            (0 | 1, _) | (_, 0 | 1) => String::new(),
+            (p, w) => format!(", {p} parts written by {w} workers at once"),
+        };
         let Some(ms) = millis else {
             return format!(
-                "{}: {size}, made right after the run, ready when asked",
+                "{}: {size}, made right after the run{shared}, ready when asked",
                 self.name
             );
         };
@@ -173,10 +177,6 @@ impl Saved {
         }
         let seconds = (ms / 1000.0).max(1e-3);
         let speed = human_bytes((bytes as f64 / seconds) as u64);
-        let shared = match (parts, workers) {
-            (0 | 1, _) | (_, 0 | 1) => String::new(),
-            (p, w) => format!(", {p} parts written by {w} workers at once"),
-        };
         format!(
             "{}: {size} in {seconds:.2} s ({speed}/s){shared}",
             self.name
@@ -427,6 +427,10 @@ mod tests {
         assert_eq!(
             saved(None, 1, 1).describe(),
             "machine_learning_curated.jsonl: 24.1 MB, made right after the run, ready when asked"
+        );
+        assert_eq!(
+            saved(None, 5, 2).describe(),
+            "machine_learning_curated.jsonl: 24.1 MB, made right after the run, 5 parts written by 2 workers at once, ready when asked"
         );
         // Made in no measurable time: no division by zero.
         assert!(saved(Some(0.0), 1, 1)

@@ -7,7 +7,7 @@ use crate::reader::{parse, wasm_bytes, Origin};
 use std::cell::RefCell;
 use std::rc::Rc;
 use stedi_core::audit::{write_run_each, Audit, EachFile, WriteFile};
-use stedi_core::export::{write_quarantine, Format, Names, ZoneWriter};
+use stedi_core::export::{write_quarantine, Format, ZoneWriter};
 use stedi_core::ingest::{FileBatch, InputSummary, Landing, Rows, Source};
 use stedi_core::pii::Salt;
 use stedi_core::preview::{Selection, ZoneTable};
@@ -71,8 +71,9 @@ struct Run {
     zones: Zones,
     /// The last preview's rows and notes, so paging does not sort or search again.
     selected: Option<(Selection, Vec<u32>, Vec<String>)>,
-    /// The featured download, made as soon as the zones are built (see [`FEATURED`]).
-    ready: Option<(String, web_sys::Blob)>,
+    /// The featured download, made as soon as the zones are built (see [`FEATURED`]),
+    /// with its name and its (parts, workers).
+    ready: Option<(String, web_sys::Blob, (u32, u32))>,
 }
 
 impl Run {
@@ -88,11 +89,13 @@ impl Run {
 }
 
 /// The download most asked for, machine_learning_curated as CSV, is made right after a run
-/// (while the page draws the results) when it has at most [`READY_ROWS`] rows, so that
-/// the click finds it ready.
+/// (while the page draws the results), so that the click finds it ready or on its way: by
+/// the readers, when there are readers and rows enough to share, and otherwise here when
+/// it has at most [`READY_ROWS`] rows.
 const FEATURED: Download = Download::Zone(Zone::MachineLearningCurated, Format::Csv);
 
-/// About 50 MB of CSV: larger, the file is made when asked for, not held in case.
+/// About 50 MB of CSV: larger, a file this worker would have to write alone (keeping the
+/// page's requests waiting meanwhile) is made when asked for.
 const READY_ROWS: usize = 500_000;
 
 #[derive(Default)]
@@ -112,6 +115,8 @@ struct State {
     jobs: u32,
     /// The download being written with the readers, if any.
     making: Option<Making>,
+    /// Runs made so far: a download written with the readers belongs to one.
+    runs: u32,
     /// Downloads asked for while one is being written with the readers: made after it,
     /// in the order asked (the page expects them in that order).
     later: std::collections::VecDeque<Download>,
@@ -120,21 +125,33 @@ struct State {
     most_waiting: u64,
 }
 
-/// A download written a piece at a time, here and by the readers at once.
+/// A download written a piece at a time by the readers at once.
 struct Making {
     job: u32,
     what: Download,
+    /// The run whose zones it writes (see [`State::runs`]): once they change, no piece
+    /// more is sent.
+    run: u32,
     /// When the worker took it up (`now()`).
     started: f64,
-    /// This worker and the readers it was shared with.
+    /// When the page asked for it; `None` while it is made ahead of a click.
+    asked: Option<f64>,
+    /// The readers it was shared with.
     workers: u32,
     /// Each piece once written, in the file's order.
     pieces: Vec<Option<web_sys::Blob>>,
+    /// The first piece not yet sent to a reader.
+    next: usize,
     /// Pieces the readers have not answered yet: (reader, piece).
     owed: Vec<(usize, u32)>,
     /// Why a piece could not be written, if one could not.
     failed: Option<String>,
 }
+
+/// Pieces a reader is sent at first, and has at hand from then on: enough to go on
+/// writing while this worker answers the page (its first requests after a run take it
+/// a few tenths of a second), few enough that the readers finish close together.
+const PIECES_AHEAD: usize = 3;
 
 /// Rows of machine_learning_curated in a piece written by one worker: about 5 MB of CSV,
 /// so that no worker's WebAssembly memory holds much more than that of it at once.
@@ -602,18 +619,23 @@ fn handle(
 }
 
 /// A download the page asked for: made now, or after the one being written with the
-/// readers.
+/// readers (or, if that is the one asked for, made ahead, sent as soon as it is written).
 fn ask(scope: &DedicatedWorkerGlobalScope, state: &mut State, what: Download) {
-    if state.making.is_some() {
+    if let Some(making) = &mut state.making {
+        let current = making.run == state.runs && state.run.is_some();
+        let ahead = making.asked.is_none() && making.failed.is_none();
+        if making.what == what && ahead && current && state.later.is_empty() {
+            making.asked = Some(now());
+            return tell_parts(scope, state);
+        }
         return state.later.push_back(what);
     }
     let started = now();
-    if let Some((name, blob)) = ready(state, what) {
-        return send_file(scope, name, &blob, None, (1, 1));
+    if let Some((name, blob, shape)) = ready(state, what) {
+        return send_file(scope, name, &blob, None, shape);
     }
-    if share(state, what, started) {
-        tell_parts(scope, state);
-        return made_if_done(scope, state);
+    if share(state, what, Some(started)) {
+        return tell_parts(scope, state);
     }
     let writing = |name: &str, done: usize| {
         let (done, total) = (done as u32, stedi_core::audit::RUN_FILES as u32);
@@ -645,100 +667,108 @@ fn send_file(
 }
 
 /// Starts writing machine_learning_curated as CSV or JSON Lines with the readers, when
-/// they are all idle and it has rows enough for them: it is cut into pieces of
-/// [`PIECE_ROWS`] rows, dealt in rounds of one to this worker and two to each reader
-/// (this worker also gathers the readers' rows); each reader is sent its pieces' rows (as
-/// [`stedi_core::export::CuratedPart`]s), and this worker writes its own meanwhile. The pieces, put together in order, are the bytes [`download`] writes
-/// alone. Returns whether it started.
-fn share(state: &mut State, what: Download, started: f64) -> bool {
-    let Download::Zone(zone @ Zone::MachineLearningCurated, format @ (Format::Csv | Format::Jsonl)) =
-        what
+/// they are all idle and it has rows enough for them, `asked` by the page at that time or
+/// (`None`) ahead of a click. It is cut into pieces of [`PIECE_ROWS`] rows, sent to the
+/// readers (as [`stedi_core::export::CuratedPart`]s) [`PIECES_AHEAD`] at first and then
+/// one more as each is written, so that each reader has the next at hand and a faster
+/// one writes more; this worker only cuts them, and stays free for the page meanwhile. The pieces,
+/// put together in order, are the bytes [`download`] writes alone. Returns whether it
+/// started.
+fn share(state: &mut State, what: Download, asked: Option<f64>) -> bool {
+    let Download::Zone(zone @ Zone::MachineLearningCurated, Format::Csv | Format::Jsonl) = what
     else {
         return false;
     };
     let live: Vec<usize> = (0..state.readers.len())
         .filter(|&i| state.readers[i].live())
         .collect();
-    let idle = state.pending.is_empty()
+    let idle = state.making.is_none()
+        && state.pending.is_empty()
         && live.iter().all(|&i| {
             let r = &state.readers[i];
             r.reading.is_empty() && r.queue.is_none()
         });
-    let rows = |run: &Run| run.zones.rows(&state.landing, zone);
-    if !idle || live.is_empty() || state.run.as_ref().is_none_or(|r| rows(r) < 2 * PIECE_ROWS) {
+    let rows = state
+        .run
+        .as_ref()
+        .map_or(0, |r| r.zones.rows(&state.landing, zone));
+    if !idle || live.is_empty() || rows < 2 * PIECE_ROWS {
         return false;
     }
     state.jobs += 1;
-    let job = state.jobs;
-    let (landing, Some(run)) = (&state.landing, &state.run) else {
-        return false;
-    };
-    let rows = rows(run);
-    let writer = run.writer(landing);
-    let count = rows.div_ceil(PIECE_ROWS);
-    let hands = live.len() + 1;
-    let round = 2 * live.len() + 1;
-    // The reader of piece `p`, or `None` for this worker's own.
-    let reader_of = |p: usize| (p % round).checked_sub(1).map(|k| live[k % live.len()]);
-    let piece_rows = |p: usize| p * PIECE_ROWS..((p + 1) * PIECE_ROWS).min(rows);
-    let mut making = Making {
-        job,
+    state.making = Some(Making {
+        job: state.jobs,
         what,
-        started,
-        workers: hands as u32,
-        pieces: vec![None; count],
+        run: state.runs,
+        started: now(),
+        asked,
+        workers: live.len() as u32,
+        pieces: vec![None; rows.div_ceil(PIECE_ROWS)],
+        next: 0,
         owed: Vec::new(),
         failed: None,
-    };
-    for (p, index) in (0..count).filter_map(|p| Some((p, reader_of(p)?))) {
-        let reader = &state.readers[index];
-        let bytes =
-            js_sys::Uint8Array::from(writer.curated_part(piece_rows(p)).encode().as_slice());
-        let msg = ToWorker::WritePart {
-            job,
-            piece: p as u32,
-            format,
-        };
-        let data = encode(&msg, Some(bytes.as_ref()));
-        match reader
-            .worker
-            .post_message_with_transfer(&data, &js_sys::Array::of1(&bytes.buffer()))
-        {
-            Ok(()) => making.owed.push((index, p as u32)),
-            Err(e) => {
-                making.failed = Some(format!("a reader could not be sent its part: {e:?}"));
-                break;
-            }
+    });
+    for _ in 0..PIECES_AHEAD {
+        for &index in &live {
+            send_piece(state, index);
         }
     }
-    if making.failed.is_none() {
-        let mime = mime_of(&what.file_name());
-        for p in (0..count).step_by(round) {
-            let mut out = Parts::new();
-            let written = writer
-                .write_rows(
-                    &Names::of_rows(&writer, zone, piece_rows(p)),
-                    zone,
-                    format,
-                    piece_rows(p),
-                    &mut out,
-                )
-                .map_err(|e| e.to_string())
-                .and_then(|_| out.into_blob(mime));
-            match written {
-                Ok(blob) => making.pieces[p] = Some(blob),
-                Err(message) => {
-                    making.failed = Some(message);
-                    break;
-                }
-            }
-        }
-    }
-    state.making = Some(making);
     true
 }
 
-/// A reader's piece of the download being written.
+/// Sends reader `index` the next piece of the download being written, if one is left and
+/// the zones it writes are still those built (otherwise no more are sent, and the
+/// download fails once the pieces sent are answered).
+fn send_piece(state: &mut State, index: usize) {
+    let State {
+        making: Some(making),
+        run,
+        landing,
+        readers,
+        runs,
+        ..
+    } = state
+    else {
+        return;
+    };
+    if making.failed.is_some() || making.next == making.pieces.len() {
+        return;
+    }
+    let (Some(run), true) = (run.as_ref(), making.run == *runs) else {
+        making.failed = Some(format!(
+            "the files or the policy changed while {} was written: ask for it again",
+            making.what.file_name()
+        ));
+        return;
+    };
+    let (Download::Zone(zone, format), Some(reader)) = (making.what, readers.get(index)) else {
+        return;
+    };
+    let piece = making.next;
+    let rows = run.zones.rows(landing, zone);
+    let part = run
+        .writer(landing)
+        .curated_part(piece * PIECE_ROWS..((piece + 1) * PIECE_ROWS).min(rows));
+    let bytes = js_sys::Uint8Array::from(part.encode().as_slice());
+    let msg = ToWorker::WritePart {
+        job: making.job,
+        piece: piece as u32,
+        format,
+    };
+    let data = encode(&msg, Some(bytes.as_ref()));
+    match reader
+        .worker
+        .post_message_with_transfer(&data, &js_sys::Array::of1(&bytes.buffer()))
+    {
+        Ok(()) => {
+            making.owed.push((index, piece as u32));
+            making.next += 1;
+        }
+        Err(e) => making.failed = Some(format!("a reader could not be sent its part: {e:?}")),
+    }
+}
+
+/// A reader's piece of the download being written: the reader is sent the next one.
 fn piece_written(
     scope: &DedicatedWorkerGlobalScope,
     state: &mut State,
@@ -761,23 +791,26 @@ fn piece_written(
                 .get_or_insert("a reader answered without its piece".into());
         }
     }
+    send_piece(state, reader);
     tell_parts(scope, state);
     made_if_done(scope, state);
 }
 
-/// Tells the page how many pieces of the download being written are written.
+/// Tells the page how many pieces of the download it asked for are written.
 fn tell_parts(scope: &DedicatedWorkerGlobalScope, state: &State) {
-    if let Some(making) = &state.making {
+    if let Some(making) = state.making.as_ref().filter(|m| m.asked.is_some()) {
         let done = making.pieces.iter().filter(|p| p.is_some()).count() as u32;
         let total = making.pieces.len() as u32;
         post(scope, &FromWorker::Parts { done, total });
     }
 }
 
-/// When every piece is in: the download, one `Blob` of them, is sent to the page; then
-/// the downloads asked for meanwhile are made.
+/// When every piece sent is answered and none is left to send (or one failed): the
+/// download, one `Blob` of the pieces, is sent to the page if it asked for it, or kept
+/// as the run's download made ahead; then the downloads asked for meanwhile are made.
 fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
-    let Some(making) = state.making.take_if(|m| m.owed.is_empty()) else {
+    let done = |m: &Making| m.owed.is_empty() && (m.failed.is_some() || m.next == m.pieces.len());
+    let Some(making) = state.making.take_if(|m| done(m)) else {
         return;
     };
     let name = making.what.file_name();
@@ -793,9 +826,16 @@ fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
                 .map_err(|e| format!("the browser could not hold the download: {e:?}"))
         }
     };
-    match made {
-        Ok(blob) => send_file(scope, name, &blob, Some(now() - making.started), shape),
-        Err(message) => post(scope, &FromWorker::Failed { message }),
+    match (making.asked, made) {
+        (Some(_), Ok(blob)) => send_file(scope, name, &blob, Some(now() - making.started), shape),
+        (Some(_), Err(message)) => post(scope, &FromWorker::Failed { message }),
+        // Made ahead: kept for the click if the zones are still those it was written
+        // from. If it could not be made, nothing was asked: it is made when asked.
+        (None, made) => {
+            if let (Some(run), Ok(blob), true) = (&mut state.run, made, making.run == state.runs) {
+                run.ready = Some((name, blob, shape));
+            }
+        }
     }
     while state.making.is_none() {
         let Some(what) = state.later.pop_front() else {
@@ -1009,6 +1049,7 @@ fn run(
         consent: stedi_core::charts::consent_over_time(landing, &zones),
         distance: stedi_core::charts::distance_histogram(landing, &zones, HISTOGRAM_BINS),
     };
+    state.runs += 1;
     state.run = Some(Run {
         policy,
         salt,
@@ -1034,10 +1075,10 @@ fn run(
         .run
         .as_ref()
         .is_some_and(|r| r.zones.rows(&state.landing, Zone::MachineLearningCurated) <= READY_ROWS);
-    if small {
+    if !share(state, FEATURED, None) && small {
         let ready = download(state, FEATURED, &|_, _| {}).ok();
         if let Some(run) = &mut state.run {
-            run.ready = ready;
+            run.ready = ready.map(|(name, blob)| (name, blob, (1, 1)));
         }
     }
 }
@@ -1064,7 +1105,7 @@ fn preview(
 }
 
 /// The download made right after the run, if it is the one asked for.
-fn ready(state: &State, what: Download) -> Option<(String, web_sys::Blob)> {
+fn ready(state: &State, what: Download) -> Option<(String, web_sys::Blob, (u32, u32))> {
     (what == FEATURED)
         .then(|| state.run.as_ref()?.ready.clone())
         .flatten()
