@@ -171,7 +171,13 @@ test("the CSV asked for while it is made ahead comes once its parts are written,
   const item = page.getByTestId("saved-download");
   await expect(item).toHaveAttribute("data-parts", String(Math.ceil(rows / PART_ROWS)));
   await expect(item).toHaveAttribute("data-workers", String(readers));
-  await expect(item).toContainText(`${Math.ceil(rows / PART_ROWS)} parts written by ${readers} workers at once`);
+  await expect(item.first()).toContainText(`${Math.ceil(rows / PART_ROWS)} parts written by ${readers} workers at once`);
+  // Asked again, it is the one already made.
+  const again = await downloadOf(page, page.getByTestId("download-machine_learning_curated-csv").first());
+  expect(readFileSync(await again.path()).equals(expected)).toBe(true);
+  await expect(item).toHaveCount(2);
+  await expect(item.nth(1)).toContainText("made right after the run");
+  await expect(item.nth(1)).toContainText("ready when asked");
   expect(errors).toEqual([]);
 });
 

@@ -635,7 +635,9 @@ fn ask(scope: &DedicatedWorkerGlobalScope, state: &mut State, what: Download) {
         return send_file(scope, name, &blob, None, shape);
     }
     if share(state, what, Some(started)) {
-        return tell_parts(scope, state);
+        tell_parts(scope, state);
+        // Done already if no piece could be sent.
+        return made_if_done(scope, state);
     }
     let writing = |name: &str, done: usize| {
         let (done, total) = (done as u32, stedi_core::audit::RUN_FILES as u32);
@@ -826,16 +828,20 @@ fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
                 .map_err(|e| format!("the browser could not hold the download: {e:?}"))
         }
     };
+    // The featured download is kept for the next click while the zones it was written
+    // from are current. One made ahead that could not be made was not asked for: it is
+    // made when asked.
+    if let (Ok(blob), true, Some(run)) = (
+        &made,
+        making.what == FEATURED && making.run == state.runs,
+        &mut state.run,
+    ) {
+        run.ready = Some((name.clone(), blob.clone(), shape));
+    }
     match (making.asked, made) {
         (Some(_), Ok(blob)) => send_file(scope, name, &blob, Some(now() - making.started), shape),
         (Some(_), Err(message)) => post(scope, &FromWorker::Failed { message }),
-        // Made ahead: kept for the click if the zones are still those it was written
-        // from. If it could not be made, nothing was asked: it is made when asked.
-        (None, made) => {
-            if let (Some(run), Ok(blob), true) = (&mut state.run, made, making.run == state.runs) {
-                run.ready = Some((name, blob, shape));
-            }
-        }
+        (None, _) => {}
     }
     while state.making.is_none() {
         let Some(what) = state.later.pop_front() else {
@@ -1075,7 +1081,9 @@ fn run(
         .run
         .as_ref()
         .is_some_and(|r| r.zones.rows(&state.landing, Zone::MachineLearningCurated) <= READY_ROWS);
-    if !share(state, FEATURED, None) && small {
+    if share(state, FEATURED, None) {
+        made_if_done(scope, state);
+    } else if small {
         let ready = download(state, FEATURED, &|_, _| {}).ok();
         if let Some(run) = &mut state.run {
             run.ready = ready.map(|(name, blob)| (name, blob, (1, 1)));
