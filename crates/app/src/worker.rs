@@ -134,8 +134,8 @@ struct Making {
     run: u32,
     /// When the worker took it up (`now()`).
     started: f64,
-    /// When the page asked for it; `None` while it is made ahead of a click.
-    asked: Option<f64>,
+    /// Whether the page asked for it (not yet, while it is made ahead of a click).
+    asked: bool,
     /// The readers it was shared with.
     workers: u32,
     /// Each piece once written, in the file's order.
@@ -152,6 +152,13 @@ struct Making {
 /// writing while this worker answers the page (its first requests after a run take it
 /// a few tenths of a second), few enough that the readers finish close together.
 const PIECES_AHEAD: usize = 3;
+
+impl Making {
+    /// The run it writes, while its zones are the ones built.
+    fn run_in<'a>(&self, run: &'a Option<Run>, runs: u32) -> Option<&'a Run> {
+        run.as_ref().filter(|_| self.run == runs)
+    }
+}
 
 /// Rows of machine_learning_curated in a piece written by one worker: about 5 MB of CSV,
 /// so that no worker's WebAssembly memory holds much more than that of it at once.
@@ -622,19 +629,19 @@ fn handle(
 /// readers (or, if that is the one asked for, made ahead, sent as soon as it is written).
 fn ask(scope: &DedicatedWorkerGlobalScope, state: &mut State, what: Download) {
     if let Some(making) = &mut state.making {
-        let current = making.run == state.runs && state.run.is_some();
-        let ahead = making.asked.is_none() && making.failed.is_none();
+        let current = making.run_in(&state.run, state.runs).is_some();
+        let ahead = !making.asked && making.failed.is_none();
         if making.what == what && ahead && current && state.later.is_empty() {
-            making.asked = Some(now());
+            making.asked = true;
             return tell_parts(scope, state);
         }
         return state.later.push_back(what);
     }
-    let started = now();
     if let Some((name, blob, shape)) = ready(state, what) {
         return send_file(scope, name, &blob, None, shape);
     }
-    if share(state, what, Some(started)) {
+    let started = now();
+    if share(state, what, true) {
         tell_parts(scope, state);
         // Done already if no piece could be sent.
         return made_if_done(scope, state);
@@ -669,14 +676,14 @@ fn send_file(
 }
 
 /// Starts writing machine_learning_curated as CSV or JSON Lines with the readers, when
-/// they are all idle and it has rows enough for them, `asked` by the page at that time or
-/// (`None`) ahead of a click. It is cut into pieces of [`PIECE_ROWS`] rows, sent to the
-/// readers (as [`stedi_core::export::CuratedPart`]s) [`PIECES_AHEAD`] at first and then
-/// one more as each is written, so that each reader has the next at hand and a faster
-/// one writes more; this worker only cuts them, and stays free for the page meanwhile. The pieces,
+/// they are all idle and it has rows enough for them, `asked` by the page or ahead of a
+/// click. It is cut into pieces of [`PIECE_ROWS`] rows, sent to the readers (as
+/// [`stedi_core::export::CuratedPart`]s) [`PIECES_AHEAD`] at first and then one more as
+/// each is written, so that each reader has the next at hand and a faster one writes
+/// more; this worker only cuts them, and stays free for the page meanwhile. The pieces,
 /// put together in order, are the bytes [`download`] writes alone. Returns whether it
 /// started.
-fn share(state: &mut State, what: Download, asked: Option<f64>) -> bool {
+fn share(state: &mut State, what: Download, asked: bool) -> bool {
     let Download::Zone(zone @ Zone::MachineLearningCurated, Format::Csv | Format::Jsonl) = what
     else {
         return false;
@@ -736,7 +743,7 @@ fn send_piece(state: &mut State, index: usize) {
     if making.failed.is_some() || making.next == making.pieces.len() {
         return;
     }
-    let (Some(run), true) = (run.as_ref(), making.run == *runs) else {
+    let Some(run) = making.run_in(run, *runs) else {
         making.failed = Some(format!(
             "the files or the policy changed while {} was written: ask for it again",
             making.what.file_name()
@@ -800,7 +807,7 @@ fn piece_written(
 
 /// Tells the page how many pieces of the download it asked for are written.
 fn tell_parts(scope: &DedicatedWorkerGlobalScope, state: &State) {
-    if let Some(making) = state.making.as_ref().filter(|m| m.asked.is_some()) {
+    if let Some(making) = state.making.as_ref().filter(|m| m.asked) {
         let done = making.pieces.iter().filter(|p| p.is_some()).count() as u32;
         let total = making.pieces.len() as u32;
         post(scope, &FromWorker::Parts { done, total });
@@ -817,6 +824,7 @@ fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
     };
     let name = making.what.file_name();
     let shape = (making.pieces.len() as u32, making.workers);
+    let current = making.run_in(&state.run, state.runs).is_some();
     let pieces: Option<js_sys::Array> = making.pieces.into_iter().collect::<Option<_>>();
     let made = match (making.failed, pieces) {
         (Some(message), _) => Err(message),
@@ -831,17 +839,14 @@ fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
     // The featured download is kept for the next click while the zones it was written
     // from are current. One made ahead that could not be made was not asked for: it is
     // made when asked.
-    if let (Ok(blob), true, Some(run)) = (
-        &made,
-        making.what == FEATURED && making.run == state.runs,
-        &mut state.run,
-    ) {
+    if let (Ok(blob), true, Some(run)) = (&made, making.what == FEATURED && current, &mut state.run)
+    {
         run.ready = Some((name.clone(), blob.clone(), shape));
     }
     match (making.asked, made) {
-        (Some(_), Ok(blob)) => send_file(scope, name, &blob, Some(now() - making.started), shape),
-        (Some(_), Err(message)) => post(scope, &FromWorker::Failed { message }),
-        (None, _) => {}
+        (true, Ok(blob)) => send_file(scope, name, &blob, Some(now() - making.started), shape),
+        (true, Err(message)) => post(scope, &FromWorker::Failed { message }),
+        (false, _) => {}
     }
     while state.making.is_none() {
         let Some(what) = state.later.pop_front() else {
@@ -1081,7 +1086,7 @@ fn run(
         .run
         .as_ref()
         .is_some_and(|r| r.zones.rows(&state.landing, Zone::MachineLearningCurated) <= READY_ROWS);
-    if share(state, FEATURED, None) {
+    if share(state, FEATURED, false) {
         made_if_done(scope, state);
     } else if small {
         let ready = download(state, FEATURED, &|_, _| {}).ok();

@@ -309,16 +309,15 @@ fn text(landing: &Landing, item: &Item) -> Vec<String> {
 pub fn page(landing: &Landing, list: ReviewList, query: &str, page: usize) -> Page {
     let (columns, all) = items(landing, list);
     let needle = query.trim().to_lowercase();
-    let matching: Vec<&Item> = match needle.is_empty() {
-        true => all.iter().collect(),
-        false => all
-            .iter()
-            .filter(|i| {
-                let row = text(landing, i);
-                row.iter().any(|c| c.to_lowercase().contains(&needle))
-            })
-            .collect(),
-    };
+    let matching: Vec<&Item> = all
+        .iter()
+        .filter(|i| {
+            needle.is_empty()
+                || text(landing, i)
+                    .iter()
+                    .any(|c| c.to_lowercase().contains(&needle))
+        })
+        .collect();
     let total = matching.len();
     let (page, skip) = page_start(total, page, PAGE_ROWS);
     Page {
