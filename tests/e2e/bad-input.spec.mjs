@@ -3,17 +3,16 @@
 // enough to start folded), the zones match `stedi run` on the same files, and no error
 // escapes.
 import { test, expect } from "@playwright/test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ZONES, filesUnder, open, shownCounts, stediRun, waitForZones } from "./helpers.mjs";
+import { ZONES, filesUnder, open, shownCounts, stediRun, tempDir, waitForZones } from "./helpers.mjs";
 
 const DATA = join(import.meta.dirname, "../data");
 const { files } = JSON.parse(readFileSync(join(DATA, "bad-expected.json"), "utf8"));
 
 /** The corpus in a temporary folder, the generated files built from their parts. */
 function corpusFolder() {
-  const dir = mkdtempSync(join(tmpdir(), "stedi-bad-"));
+  const dir = tempDir("stedi-bad-");
   for (const file of files) {
     const bytes = file.generate
       ? Buffer.concat(file.generate.map((p) => Buffer.from(p.text ?? p.repeat.repeat(p.times))))

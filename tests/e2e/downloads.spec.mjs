@@ -6,10 +6,9 @@
 //    with downloads asked for meanwhile coming in the order asked.
 import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PART_ROWS, downloadOf, filesUnder, generated, loadFiles, open, openLarge, press, stediRun } from "./helpers.mjs";
+import { PART_ROWS, downloadOf, filesUnder, generated, loadFiles, open, openLarge, press, stediRun, tempDir } from "./helpers.mjs";
 
 const SALT = "reviewed-salt-42";
 
@@ -86,7 +85,7 @@ test("the zip of everything holds stedi run's files, each with its bytes", async
   for (const text of seen) expect(text).toMatch(/^status: Preparing stedi-lakehouse\.zip(: writing \S+ \(\d+ of 11\))?…$/);
   await expect(page.getByTestId("preparing")).toBeHidden();
   // Python's zipfile, a reader of its own, checks each entry's CRC as it extracts.
-  const unzipped = mkdtempSync(join(tmpdir(), "stedi-zip-"));
+  const unzipped = tempDir("stedi-zip-");
   const script = "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2])";
   execFileSync("python3", ["-c", script, await download.path(), unzipped]);
   const expected = stediRun(["--salt", SALT, "--format", "csv"], inputs);

@@ -1,7 +1,7 @@
 // Shared steps of the end-to-end specs.
 import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -17,6 +17,20 @@ export const ZONES = [
 ];
 
 export const ARTIFACTS = join(import.meta.dirname, "artifacts");
+
+// Folders made for generated files and stedi run's outputs, removed when the test process
+// ends (a whole run of the specs leaves gigabytes otherwise).
+const made = [];
+process.on("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new empty folder under the system's temporary folder, removed at the end. */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
 
 /** The `stedi` binary built by cargo. */
 export const STEDI = resolve(process.env.STEDI_BIN ?? join(import.meta.dirname, "../../target/debug/stedi"));
@@ -40,14 +54,14 @@ export function filesUnder(dir) {
 
 /** A fresh `stedi gen` landing set. */
 export function generated(scale = 1, seed = 5) {
-  const dir = mkdtempSync(join(tmpdir(), "stedi-gen-"));
+  const dir = tempDir("stedi-gen-");
   execFileSync(STEDI, ["gen", "--scale", String(scale), "--seed", String(seed), "--out", dir]);
   return dir;
 }
 
 /** Runs `stedi run` and returns its output folder. */
 export function stediRun(args, inputs) {
-  const out = mkdtempSync(join(tmpdir(), "stedi-out-"));
+  const out = tempDir("stedi-out-");
   execFileSync(STEDI, ["run", ...args, "--out", out, ...inputs]);
   return out;
 }
