@@ -8,7 +8,7 @@ import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PART_ROWS, downloadOf, filesUnder, generated, loadFiles, open, openLarge, press, stediRun, tempDir } from "./helpers.mjs";
+import { PART_ROWS, downloadOf, expectBytes, filesUnder, generated, loadFiles, open, openLarge, press, stediRun, tempDir } from "./helpers.mjs";
 
 const SALT = "reviewed-salt-42";
 
@@ -35,9 +35,7 @@ test("machine_learning_curated downloads equal stedi run's files", async ({ page
     );
     const download = await downloadOf(page, page.getByTestId(`download-machine_learning_curated-${format}`).first());
     expect(download.suggestedFilename()).toBe(`machine_learning_curated.${format}`);
-    const got = readFileSync(await download.path());
-    expect(got.length).toBe(expected.length);
-    expect(got.equals(expected)).toBe(true);
+    await expectBytes(download, expected);
   }
   // The audit too (it describes the zones as JSON Lines, the page's default): its inputs'
   // SHA-256 are the browser's own.
@@ -163,9 +161,7 @@ test("the CSV asked for while it is made ahead comes once its parts are written,
   // machine, have just finished); either way it comes with stedi run's bytes.
   const download = await downloadOf(page, page.getByTestId("download-machine_learning_curated-csv").first());
   const expected = readFileSync(join(stediRun(["--salt", SALT, "--format", "csv"], inputs), "machine_learning_curated.csv"));
-  const got = readFileSync(await download.path());
-  expect(got.length).toBe(expected.length);
-  expect(got.equals(expected)).toBe(true);
+  await expectBytes(download, expected);
   const readers = Number(await page.getByTestId("throughput").getAttribute("data-readers"));
   const item = page.getByTestId("saved-download");
   await expect(item).toHaveAttribute("data-parts", String(Math.ceil(rows / PART_ROWS)));
@@ -192,8 +188,6 @@ test("a policy changed while the CSV is made ahead gives the CSV of the new poli
   await expect(page.getByTestId("zone-machine_learning_curated").first()).toHaveAttribute("data-rows", String(rubricRows));
   const download = await downloadOf(page, page.getByTestId("download-machine_learning_curated-csv").first());
   const expected = readFileSync(join(out, "machine_learning_curated.csv"));
-  const got = readFileSync(await download.path());
-  expect(got.length).toBe(expected.length);
-  expect(got.equals(expected)).toBe(true);
+  await expectBytes(download, expected);
   expect(errors).toEqual([]);
 });

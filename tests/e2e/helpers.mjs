@@ -1,7 +1,7 @@
 // Shared steps of the end-to-end specs.
 import { expect, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -50,6 +50,14 @@ export function filesUnder(dir) {
     else out.push(path);
   }
   return out;
+}
+
+/** Expects the download to hold exactly the bytes `expected` (their count first, which
+ * says more when they differ). */
+export async function expectBytes(download, expected) {
+  const got = readFileSync(await download.path());
+  expect(got.length).toBe(expected.length);
+  expect(got.equals(expected)).toBe(true);
 }
 
 /** A fresh `stedi gen` landing set. */

@@ -8,6 +8,7 @@ import {
   PART_ROWS,
   ZONES,
   downloadOf,
+  expectBytes,
   filesUnder,
   generated,
   loadFiles,
@@ -101,9 +102,7 @@ test("a download a stopped reader owed a part of fails with the reason and, aske
 
   const download = await downloadOf(page, jsonl);
   const expected = readFileSync(join(stediRun(["--salt", SALT, "--format", "jsonl"], inputs), "machine_learning_curated.jsonl"));
-  const got = readFileSync(await download.path());
-  expect(got.length).toBe(expected.length);
-  expect(got.equals(expected)).toBe(true);
+  await expectBytes(download, expected);
   const saved = page.getByTestId("saved-download");
   await expect(saved).toHaveCount(1);
   await expect(saved).toHaveAttribute("data-bytes", String(statSync(await download.path()).size));

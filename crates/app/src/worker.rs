@@ -839,9 +839,10 @@ fn made_if_done(scope: &DedicatedWorkerGlobalScope, state: &mut State) {
     // The featured download is kept for the next click while the zones it was written
     // from are current. One made ahead that could not be made was not asked for: it is
     // made when asked.
-    if let (Ok(blob), true, Some(run)) = (&made, making.what == FEATURED && current, &mut state.run)
-    {
-        run.ready = Some((name.clone(), blob.clone(), shape));
+    if let (Ok(blob), Some(run)) = (&made, state.run.as_mut().filter(|_| current)) {
+        if making.what == FEATURED {
+            run.ready = Some((name.clone(), blob.clone(), shape));
+        }
     }
     match (making.asked, made) {
         (true, Ok(blob)) => send_file(scope, name, &blob, Some(now() - making.started), shape),

@@ -27,9 +27,9 @@ fn main() {
         for zone in Zone::ALL {
             let mut times = Vec::new();
             let mut bytes = 0;
-            // The timed runs write into the memory the warm-up run grew, as the app's parts
-            // reuse theirs: what is timed is the writing, not the output growing to its size
-            // (copied at each doubling, its new pages touched by the system).
+            // The timed runs write into the memory the warm-up run grew, as a download's
+            // parts keep theirs from one to the next: what is timed is the writing, not the
+            // output growing to its size (copied at each doubling, its new pages touched).
             let mut out = Vec::new();
             // One warm-up run, then `runs` timed ones.
             for run in 0..=runs {
