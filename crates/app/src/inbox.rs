@@ -1,5 +1,6 @@
 //! The worker's messages waiting for the page to apply them, in groups: the progress of
-//! reading and of downloads a few times a second, anything else at the next frame.
+//! reading and of downloads a few times a second, a download to save at once, anything
+//! else at the next frame.
 
 use crate::protocol::{FromWorker, Received};
 
@@ -15,7 +16,9 @@ pub enum Kind {
     Progress,
     /// A file was read, or could not be.
     Ended,
-    /// Anything else: results, downloads, errors.
+    /// A download the user asked for, made: saved at once, as the answer to a click.
+    Saved,
+    /// Anything else: results, errors.
     Other,
 }
 
@@ -30,6 +33,7 @@ impl Kind {
                 Kind::Progress
             }
             FromWorker::FileRead { .. } | FromWorker::FileFailed { .. } => Kind::Ended,
+            FromWorker::File { .. } => Kind::Saved,
             _ => Kind::Other,
         }
     }
@@ -38,6 +42,8 @@ impl Kind {
 /// When the page should apply what waits.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Apply {
+    /// Now, with everything that waits before it.
+    Now,
     /// At the next frame.
     NextFrame,
     /// After this many milliseconds.
@@ -83,9 +89,14 @@ impl Inbox {
 impl<T> Waiting<T> {
     /// Keeps a message; `reading` is the number of files the page shows as being read.
     /// Returns when to apply the messages if that is not scheduled yet. Progress can
-    /// wait, but not the end of reading (the zones are built then), nor any other message.
+    /// wait, but not the end of reading (the zones are built then), nor any other message;
+    /// a download to save does not wait for a frame (up to one frame's time after the
+    /// click that asked for it).
     pub fn keep(&mut self, kind: Kind, message: T, reading: usize, now: f64) -> Option<Apply> {
         self.messages.push((kind, message));
+        if kind == Kind::Saved {
+            return Some(Apply::Now);
+        }
         if self.frame {
             return None;
         }
@@ -135,6 +146,31 @@ mod tests {
             message: "no".into(),
         };
         assert_eq!(Kind::of(&failed), Kind::Other);
+        let file = FromWorker::File {
+            name: "machine_learning_curated.csv".into(),
+            made: crate::protocol::Made {
+                bytes: 1,
+                millis: None,
+                parts: 1,
+                workers: 1,
+            },
+        };
+        assert_eq!(Kind::of(&file), Kind::Saved);
+    }
+
+    #[test]
+    fn a_download_to_save_goes_at_once_with_what_waits_before_it() {
+        let mut w = Waiting::default();
+        assert_eq!(w.keep(Kind::Other, 1, 0, 0.0), Some(Apply::NextFrame));
+        assert_eq!(w.keep(Kind::Progress, 2, 0, 1.0), None);
+        // The frame is asked for already; the download does not wait for it.
+        assert_eq!(w.keep(Kind::Saved, 3, 0, 2.0), Some(Apply::Now));
+        assert_eq!(w.take(2.0), vec![1, 2, 3]);
+        // The frame asked for before finds nothing left; the next message asks again.
+        assert!(w.take(16.0).is_empty());
+        assert_eq!(w.keep(Kind::Other, 4, 0, 20.0), Some(Apply::NextFrame));
+        assert_eq!(w.keep(Kind::Saved, 5, 0, 21.0), Some(Apply::Now));
+        assert_eq!(w.take(21.0), vec![4, 5]);
     }
 
     #[test]

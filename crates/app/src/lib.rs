@@ -312,8 +312,8 @@ impl Ctx {
     /// Keeps a message of the worker's until the page applies its messages. Reading a
     /// hundred files sends hundreds of messages; applied one by one, each made the page
     /// work out its state, style, layout and paint again, which took as much of the
-    /// machine as a reader. Reading progress is applied a few times a second; anything
-    /// else, and the end of reading, at the next frame.
+    /// machine as a reader. Reading progress is applied a few times a second; a download
+    /// to save at once; anything else, and the end of reading, at the next frame.
     fn receive(&self, received: Received<FromWorker>) {
         let reading = self
             .state
@@ -344,6 +344,10 @@ impl Ctx {
                 .map(drop)
                 .and_then(|()| after(inbox::PROGRESS_EVERY, apply())),
             inbox::Apply::After(ms) => after(ms, apply()),
+            inbox::Apply::Now => {
+                self.apply_waiting();
+                Ok(())
+            }
         };
         if scheduled.is_err() {
             self.state.update(|s| {
