@@ -8,7 +8,7 @@ import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PART_ROWS, downloadOf, expectBytes, filesUnder, generated, loadFiles, open, openLarge, press, stediRun, tempDir } from "./helpers.mjs";
+import { downloadOf, expectBytes, filesUnder, generated, loadFiles, open, openLarge, partsOf, press, stediRun, tempDir } from "./helpers.mjs";
 
 const SALT = "reviewed-salt-42";
 
@@ -126,7 +126,7 @@ test("a large machine_learning_curated is written in parts by the readers at onc
   expect(readers).toBeGreaterThan(0);
   const saved = page.getByTestId("saved-download");
   await expect(saved).toHaveCount(3);
-  const parts = Math.ceil(rows / PART_ROWS);
+  const parts = partsOf(rows, readers);
   for (const [i, [name, parts_, workers, text]] of [
     [names[0], parts, readers, `${parts} parts written by ${readers} workers at once`],
     [names[1], parts, readers, `made right after the run, ${parts} parts written by ${readers} workers at once, ready when asked`],
@@ -164,9 +164,9 @@ test("the CSV asked for while it is made ahead comes once its parts are written,
   await expectBytes(download, expected);
   const readers = Number(await page.getByTestId("throughput").getAttribute("data-readers"));
   const item = page.getByTestId("saved-download");
-  await expect(item).toHaveAttribute("data-parts", String(Math.ceil(rows / PART_ROWS)));
+  await expect(item).toHaveAttribute("data-parts", String(partsOf(rows, readers)));
   await expect(item).toHaveAttribute("data-workers", String(readers));
-  await expect(item.first()).toContainText(`${Math.ceil(rows / PART_ROWS)} parts written by ${readers} workers at once`);
+  await expect(item.first()).toContainText(`${partsOf(rows, readers)} parts written by ${readers} workers at once`);
   // Asked again, it is the one already made.
   const again = await downloadOf(page, page.getByTestId("download-machine_learning_curated-csv").first());
   expect(readFileSync(await again.path()).equals(expected)).toBe(true);

@@ -185,8 +185,17 @@ export async function downloadOf(page, target, timeout = 60_000) {
   throw new Error(`no download started within ${timeout} ms of clicking ${target}; the page shows ${JSON.stringify(shown)}`);
 }
 
-/** Rows of machine_learning_curated in one part of a download shared by the workers. */
+/** Rows of machine_learning_curated in one part of a download shared by the workers, at most. */
 export const PART_ROWS = 65536;
+
+/**
+ * The parts of a download of `rows` rows shared by `workers`: as few as parts of at most
+ * PART_ROWS rows allow, rounded up to a multiple of the workers, of nearly equal size.
+ */
+export function partsOf(rows, workers) {
+  const parts = Math.ceil(Math.ceil(rows / PART_ROWS) / workers) * workers;
+  return Math.ceil(rows / Math.ceil(rows / parts));
+}
 
 /**
  * Opens the page with `salt` and loads a `stedi gen --scale 6` set: more rows of

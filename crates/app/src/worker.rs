@@ -138,6 +138,8 @@ struct Making {
     asked: bool,
     /// The readers it was shared with.
     workers: u32,
+    /// Rows in each piece (the last may have fewer): see [`piece_rows`].
+    piece_rows: usize,
     /// Each piece once written, in the file's order.
     pieces: Vec<Option<web_sys::Blob>>,
     /// The first piece not yet sent to a reader.
@@ -160,9 +162,21 @@ impl Making {
     }
 }
 
-/// Rows of machine_learning_curated in a piece written by one worker: about 5 MB of CSV,
-/// so that no worker's WebAssembly memory holds much more than that of it at once.
+/// Rows of machine_learning_curated in a piece written by one worker, at most: about 5 MB
+/// of CSV, so that no worker's WebAssembly memory holds much more than that of it at once.
 const PIECE_ROWS: usize = 64 * 1024;
+
+/// Rows in each piece of a download of `rows` rows shared by `readers`: at most
+/// [`PIECE_ROWS`], and as many pieces as a multiple of the readers, of nearly equal size,
+/// so that no reader is left writing alone at the end (with 5 pieces of 64Ki rows for two
+/// readers, one of them wrote three while the other waited).
+fn piece_rows(rows: usize, readers: usize) -> usize {
+    let pieces = rows
+        .div_ceil(PIECE_ROWS)
+        .next_multiple_of(readers.max(1))
+        .max(1);
+    rows.div_ceil(pieces).max(1)
+}
 
 impl State {
     /// The landing, when zones were built from it and the files have not changed since.
@@ -677,7 +691,7 @@ fn send_file(
 
 /// Starts writing machine_learning_curated as CSV or JSON Lines with the readers, when
 /// they are all idle and it has rows enough for them, `asked` by the page or ahead of a
-/// click. It is cut into pieces of [`PIECE_ROWS`] rows, sent to the readers (as
+/// click. It is cut into pieces of [`piece_rows`] rows, sent to the readers (as
 /// [`stedi_core::export::CuratedPart`]s) [`PIECES_AHEAD`] at first and then one more as
 /// each is written, so that each reader has the next at hand and a faster one writes
 /// more; this worker only cuts them, and stays free for the page meanwhile. The pieces,
@@ -704,6 +718,7 @@ fn share(state: &mut State, what: Download, asked: bool) -> bool {
     if !idle || live.is_empty() || rows < 2 * PIECE_ROWS {
         return false;
     }
+    let piece_rows = piece_rows(rows, live.len());
     state.jobs += 1;
     state.making = Some(Making {
         job: state.jobs,
@@ -712,7 +727,8 @@ fn share(state: &mut State, what: Download, asked: bool) -> bool {
         started: now(),
         asked,
         workers: live.len() as u32,
-        pieces: vec![None; rows.div_ceil(PIECE_ROWS)],
+        piece_rows,
+        pieces: vec![None; rows.div_ceil(piece_rows)],
         next: 0,
         owed: Vec::new(),
         failed: None,
@@ -753,11 +769,11 @@ fn send_piece(state: &mut State, index: usize) {
     let (Download::Zone(zone, format), Some(reader)) = (making.what, readers.get(index)) else {
         return;
     };
-    let piece = making.next;
+    let (piece, size) = (making.next, making.piece_rows);
     let rows = run.zones.rows(landing, zone);
     let part = run
         .writer(landing)
-        .curated_part(piece * PIECE_ROWS..((piece + 1) * PIECE_ROWS).min(rows));
+        .curated_part(piece * size..((piece + 1) * size).min(rows));
     let bytes = js_sys::Uint8Array::from(part.encode().as_slice());
     let msg = ToWorker::WritePart {
         job: making.job,
@@ -1206,5 +1222,37 @@ fn keep_one<'o>(
         } else {
             write(&mut std::io::sink())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cover_the_rows_in_a_multiple_of_the_readers_of_at_most_piece_rows() {
+        for readers in 1..=4 {
+            // A download is shared from 2 * PIECE_ROWS rows on.
+            for rows in [
+                2 * PIECE_ROWS,
+                2 * PIECE_ROWS + 1,
+                318_776,
+                3_186_476,
+                5 * PIECE_ROWS - 1,
+            ] {
+                let size = piece_rows(rows, readers);
+                let pieces = rows.div_ceil(size);
+                assert!(size <= PIECE_ROWS, "{rows} rows, {readers} readers: {size}");
+                assert_eq!(
+                    pieces % readers,
+                    0,
+                    "{rows} rows, {readers} readers: {pieces}"
+                );
+                // Nearly equal: the last piece is short by less than one row per piece.
+                assert!(rows - (pieces - 1) * size + pieces > size);
+            }
+        }
+        // W10's 318,776 rows for two readers: six pieces, not five of 64Ki rows.
+        assert_eq!(piece_rows(318_776, 2), 53_130);
     }
 }
