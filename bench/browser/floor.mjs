@@ -7,13 +7,15 @@
 // of 4 MiB parts in the worker while the page shows its button. Files larger than 64 MiB
 // are read in 4 MiB slices and not hashed at all (the app hashes those in WebAssembly).
 //
-//   node floor.mjs --data DIR --download-bytes N [--runs N] [--side harness|read] [--chromium PATH]
+//   node floor.mjs --data DIR --download-bytes N [--runs N] [--side harness,read,unhashed] [--chromium PATH]
 //
 // Two sides, run alternately, 1 + N times each (run 0 is the warm-up), a fresh page each:
 //   "harness": the files are posted to the workers but not read: Playwright's steps, the
 //              browser's first look at each file, the messages, the Blob and the download;
 //   "read":    the same, with every file read and hashed.
-// `--side` runs only one of them (say, to take the CPU time of the whole run).
+// `--side` runs only those it names, comma-separated (one, say, to take the CPU time of
+// the whole run), among them a third:
+//   "unhashed": every file read as in "read" but not hashed, to show what hashing takes.
 // Prints one JSON line per run, {"side", "run", "ms", "shown_ms", "download_bytes"},
 // then one per side with the medians of runs 1..N, {"side", "median_ms",
 // "median_shown_ms"}, and {"done": true}.
@@ -36,7 +38,7 @@ const { values: args } = parseArgs({
 });
 const downloadBytes = Number(args['download-bytes']);
 if (!args.data || !Number.isSafeInteger(downloadBytes) || downloadBytes < 0) {
-    console.error('usage: node floor.mjs --data DIR --download-bytes N [--runs N] [--side harness|read] [--chromium PATH]');
+    console.error('usage: node floor.mjs --data DIR --download-bytes N [--runs N] [--side harness,read,unhashed] [--chromium PATH]');
     process.exit(2);
 }
 
@@ -46,7 +48,8 @@ const PAGE = `<!doctype html>
 <script>
 const query = new URLSearchParams(location.search);
 const pipeline = new Worker('pipeline.js');
-pipeline.postMessage({ read: query.get('read') === '1', bytes: Number(query.get('bytes')) });
+// read: 0 posts the files only, 1 reads and hashes them, 2 reads them only.
+pipeline.postMessage({ read: Number(query.get('read')), bytes: Number(query.get('bytes')) });
 const button = document.querySelector('[data-testid=featured]');
 let blob = null;
 let clicked = false;
@@ -139,7 +142,8 @@ onmessage = async (ev) => {
     if (read) {
         const sync = new FileReaderSync();
         if (file.size <= WHOLE) {
-            await crypto.subtle.digest('SHA-256', sync.readAsArrayBuffer(file));
+            const bytes = sync.readAsArrayBuffer(file);
+            if (read === 1) await crypto.subtle.digest('SHA-256', bytes);
         } else {
             for (let at = 0; at < file.size; at += SLICE) sync.readAsArrayBuffer(file.slice(at, at + SLICE));
         }
@@ -168,9 +172,11 @@ const median = (xs) => {
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const sides = Object.fromEntries(
-    Object.entries({ harness: '0', read: '1' }).filter(([side]) => !args.side || side === args.side),
+    Object.entries({ harness: '0', read: '1', unhashed: '2' }).filter(([side]) =>
+        args.side ? args.side.split(',').includes(side) : side !== 'unhashed',
+    ),
 );
-const times = { harness: [], read: [] };
+const times = { harness: [], read: [], unhashed: [] };
 try {
     for (let run = 0; run <= Number(args.runs); run++) {
         for (const [side, read] of Object.entries(sides)) {
