@@ -19,6 +19,26 @@ test("demo data yields non-empty zones, shown at desktop and phone widths", asyn
   expect(errors).toEqual([]);
 });
 
+test("the page's rehearsal of a run, after it is drawn, leaves nothing on the page and fails nothing", async ({ page }) => {
+  const errors = await open(page);
+  const messages = [];
+  page.on("console", (m) => messages.push(`${m.type()}: ${m.text()}`));
+  // The rehearsal runs a task after the page is drawn; well within this.
+  await page.waitForTimeout(2000);
+  await expect(page.getByTestId("file-row")).toHaveCount(0);
+  await expect(page.getByTestId("results")).toHaveCount(1);
+  await expect(page.getByTestId("results")).toContainText("Load files (or the demo data) to build the zones.");
+  await expect(page.getByTestId("featured")).toHaveCount(0);
+  await expect(page.getByTestId("notice")).toHaveCount(0);
+  expect(errors).toEqual([]);
+  expect(messages.filter((m) => m.startsWith("error"))).toEqual([]);
+  // And the page works as before.
+  await press(page, page.getByTestId("demo"));
+  await waitForZones(page);
+  const counts = await shownCounts(page);
+  for (const zone of ZONES) expect(counts[zone], zone).toBeGreaterThan(0);
+});
+
 test("the controls are reachable and usable from the keyboard", async ({ page }) => {
   await open(page);
   await page.keyboard.press("Tab");

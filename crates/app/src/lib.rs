@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod parts;
 pub mod protocol;
 pub mod reader;
+mod rehearsal;
 pub mod state;
 mod ui;
 pub mod worker;
@@ -43,6 +44,17 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A fresh state, with no way to the worker yet.
+    fn new() -> Ctx {
+        Ctx {
+            state: RwSignal::new(AppState::default()),
+            bridge: StoredValue::new_local(None),
+            handles: StoredValue::new_local(Vec::new()),
+            audit: StoredValue::new_local(None),
+            inbox: StoredValue::new_local(inbox::Inbox::default()),
+        }
+    }
+
     /// A part of the state, as a memo: what depends on it runs again only when that part
     /// changed, not at every change of the state (reading progress, a few times a second).
     /// A form control set from the state needs one: set, even to the same value, it sets
@@ -512,18 +524,14 @@ fn chart_columns() -> u32 {
 /// The page.
 #[component]
 pub fn App() -> impl IntoView {
-    let ctx = Ctx {
-        state: RwSignal::new(AppState::default()),
-        bridge: StoredValue::new_local(None),
-        handles: StoredValue::new_local(Vec::new()),
-        audit: StoredValue::new_local(None),
-        inbox: StoredValue::new_local(inbox::Inbox::default()),
-    };
+    let ctx = Ctx::new();
     match Bridge::start(move |msg| ctx.receive(msg)) {
         Ok(bridge) => ctx.bridge.set_value(Some(bridge)),
         Err(message) => ctx.state.update(|s| s.notice = Some(message)),
     }
     provide_context(ctx);
+    // Once the page is drawn, while the user picks files.
+    Effect::new(|_| rehearsal::soon());
 
     view! {
         <header class="masthead">
@@ -539,17 +547,25 @@ pub fn App() -> impl IntoView {
             </p>
         </header>
         <main>
-            <ui::notice::Notice />
-            <ui::notice::Preparing />
-            <ui::load::Load />
-            <ui::policy::PolicyPanel />
-            <ui::results::Results />
-            <ui::charts::Charts />
-            <ui::preview::ZonePreview />
-            <ui::review::Review />
+            <Sections />
         </main>
         <footer class="footer">
             <span data-testid="core-version">"stedi-core " {stedi_core::version()}</span>
         </footer>
+    }
+}
+
+/// The page's sections, from loading files to the review.
+#[component]
+fn Sections() -> impl IntoView {
+    view! {
+        <ui::notice::Notice />
+        <ui::notice::Preparing />
+        <ui::load::Load />
+        <ui::policy::PolicyPanel />
+        <ui::results::Results />
+        <ui::charts::Charts />
+        <ui::preview::ZonePreview />
+        <ui::review::Review />
     }
 }

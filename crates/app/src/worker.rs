@@ -337,21 +337,9 @@ fn warm_up() {
             .iter()
             .filter_map(|bytes| FileBatch::decode(bytes).ok())
             .collect();
-        let mut landing = Landing::default();
-        let all = Rows::expected(batches.iter().map(|b| &b.summary), []);
-        // Not in name order (the batches share a name, so their hashes order them): as
-        // files read out of order, some go in before others and the strings are
-        // numbered again.
-        for batch in batches.into_iter().rev() {
-            landing.room_for(&batch.summary, all);
-            landing.add(batch);
-        }
-        landing.settle();
-        let policy = Policy::default();
-        let zones = Zones::build(&landing, &policy);
+        let (landing, zones, policy) = made_up_run(batches);
         let _ = Audit::new(&landing, &zones, &policy, true);
-        let _ = stedi_core::charts::consent_over_time(&landing, &zones);
-        let _ = stedi_core::charts::distance_histogram(&landing, &zones, HISTOGRAM_BINS);
+        let _ = run_charts(&landing, &zones);
         let salt = Salt::given("warm-up");
         let writer = ZoneWriter {
             landing: &landing,
@@ -362,6 +350,31 @@ fn warm_up() {
         for zone in stedi_core::zones::Zone::ALL {
             let _ = writer.write(zone, stedi_core::export::Format::Csv, std::io::sink());
         }
+    }
+}
+
+/// The landing of [`crate::reader::warm_up_batches`] admitted as a run admits files, and
+/// its zones under the default policy.
+pub(crate) fn made_up_run(batches: Vec<FileBatch>) -> (Landing, Zones, Policy) {
+    let mut landing = Landing::default();
+    let all = Rows::expected(batches.iter().map(|b| &b.summary), []);
+    // Not in name order (the batches share a name, so their hashes order them): as files
+    // read out of order, some go in before others and the strings are numbered again.
+    for batch in batches.into_iter().rev() {
+        landing.room_for(&batch.summary, all);
+        landing.add(batch);
+    }
+    landing.settle();
+    let policy = Policy::default();
+    let zones = Zones::build(&landing, &policy);
+    (landing, zones, policy)
+}
+
+/// The charts a run sends the page.
+pub(crate) fn run_charts(landing: &Landing, zones: &Zones) -> RunCharts {
+    RunCharts {
+        consent: stedi_core::charts::consent_over_time(landing, zones),
+        distance: stedi_core::charts::distance_histogram(landing, zones, HISTOGRAM_BINS),
     }
 }
 
@@ -1073,10 +1086,7 @@ fn run(
     let zones = Zones::build(landing, &policy);
     let audit = Audit::new(landing, &zones, &policy, salt_given);
     let millis = now() - started;
-    let charts = RunCharts {
-        consent: stedi_core::charts::consent_over_time(landing, &zones),
-        distance: stedi_core::charts::distance_histogram(landing, &zones, HISTOGRAM_BINS),
-    };
+    let charts = run_charts(landing, &zones);
     state.runs += 1;
     state.run = Some(Run {
         policy,
