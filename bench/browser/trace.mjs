@@ -2,7 +2,7 @@
 // handing the files to the page until its results are on screen, summed per thread.
 //
 //   node trace.mjs --dist DIR --data DIR [--salt TEXT] [--chromium PATH] [--out FILE]
-//                  [--download] [--profile] [--step MS]
+//                  [--download] [--profile] [--step MS] [--compile]
 //
 // Prints one JSON line: {"shown_ms": ..., "threads": [{"name", "busy_ms", "cpu_ms",
 // "top"}...]}, busiest first. A thread's busy time is the sum of its top-level tasks; a
@@ -19,6 +19,9 @@
 // app's glue that made them). --out keeps the whole trace for Chrome's performance panel.
 // --step MS adds each thread's busy time in steps of MS from its first task on ("steps":
 // milliseconds per step), to see which threads work in which phase of the run.
+// --compile adds each thread's WebAssembly functions compiled on their first call during
+// the run ("compiled_on_first_call": how many, and their milliseconds): the browser
+// compiles a function when it is first called, on the thread that calls it.
 
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -35,11 +38,12 @@ const { values: args } = parseArgs({
         download: { type: 'boolean', default: false },
         profile: { type: 'boolean', default: false },
         step: { type: 'string' },
+        compile: { type: 'boolean', default: false },
     },
 });
 if (!args.dist || !args.data) {
     console.error(
-        'usage: node trace.mjs --dist DIR --data DIR [--salt TEXT] [--chromium PATH] [--out FILE] [--download] [--profile] [--step MS]',
+        'usage: node trace.mjs --dist DIR --data DIR [--salt TEXT] [--chromium PATH] [--out FILE] [--download] [--profile] [--step MS] [--compile]',
     );
     process.exit(2);
 }
@@ -60,6 +64,7 @@ try {
             'blink',
             'v8.execute',
             ...(args.profile ? ['disabled-by-default-v8.cpu_profiler'] : []),
+            ...(args.compile ? ['v8.wasm', 'disabled-by-default-v8.wasm.detailed'] : []),
         ],
     });
     const t0 = performance.now();
@@ -103,7 +108,15 @@ function threads(trace, stepMs) {
     const byThread = new Map();
     const thread = (key) => {
         if (!byThread.has(key)) {
-            byThread.set(key, { busy: 0, cpu: 0, kinds: new Map(), sources: new Map(), functions: new Map(), steps: [] });
+            byThread.set(key, {
+                busy: 0,
+                cpu: 0,
+                kinds: new Map(),
+                sources: new Map(),
+                functions: new Map(),
+                steps: [],
+                lazy: { count: 0, us: 0 },
+            });
         }
         return byThread.get(key);
     };
@@ -116,6 +129,10 @@ function threads(trace, stepMs) {
             const source = e.args?.src_func;
             if (source) t.sources.set(source, (t.sources.get(source) ?? 0) + e.dur);
         } else t.kinds.set(e.name, (t.kinds.get(e.name) ?? 0) + e.dur);
+        if (e.name === 'wasm.CompileLazy') {
+            t.lazy.count += 1;
+            t.lazy.us += e.dur;
+        }
     }
     if (stepMs > 0) steps(events, stepMs * 1000, (key) => thread(key).steps);
     sampledFunctions(events, (key, name, us) => {
@@ -141,6 +158,7 @@ function threads(trace, stepMs) {
             sources: largest(t.sources),
             ...(t.functions.size ? { functions: largest(t.functions) } : {}),
             ...(stepMs > 0 ? { steps: Array.from(t.steps, (us) => ms(us ?? 0)) } : {}),
+            ...(t.lazy.count ? { compiled_on_first_call: { functions: t.lazy.count, ms: ms(t.lazy.us) } } : {}),
         }));
 }
 

@@ -130,15 +130,29 @@ fn write_part(bytes: &[u8], format: Format) -> Result<web_sys::Blob, String> {
     out.into_blob(mime_of(&format.file_name(Zone::MachineLearningCurated)))
 }
 
-/// Parses a few thousand made-up records of each source. The browser compiles a
-/// module's functions when first called and optimises them once they have run a while:
-/// done here, while the user picks files, the first real file is read at full speed
-/// (without it, a reader took several times longer over its first file). Writing parts of
-/// a download is not warmed up: it comes after a run, and the first of a reader's parts
-/// is the only one written before the browser optimises the code.
+/// Parses a few thousand made-up records of each source, and writes a part of their
+/// machine_learning_curated. The browser compiles a module's functions when first called
+/// and optimises them once they have run a while: done here, while the user picks files,
+/// the first real file is read at full speed (without it, a reader took several times
+/// longer over its first file), and a reader's first part of a download does not wait
+/// for the writer to be compiled (in a W10 trace, the readers compiled 92 and 51 functions,
+/// 18 and 9 ms, during the run).
 fn warm_up() {
-    for batch in warm_up_batches() {
+    let batches = warm_up_batches();
+    for batch in &batches {
         let _ = batch.encode();
+    }
+    let (landing, zones, policy) = crate::worker::made_up_run(batches);
+    let salt = stedi_core::pii::Salt::given("warm-up");
+    let writer = stedi_core::export::ZoneWriter {
+        landing: &landing,
+        zones: &zones,
+        pii: policy.pii,
+        salt: &salt,
+    };
+    let part = writer.curated_part(0..zones.machine_learning_curated.len());
+    for format in [Format::Csv, Format::Jsonl] {
+        let _ = write_part(&part.encode(), format);
     }
 }
 

@@ -350,7 +350,87 @@ fn warm_up() {
         for zone in stedi_core::zones::Zone::ALL {
             let _ = writer.write(zone, stedi_core::export::Format::Csv, std::io::sink());
         }
+        let mut state = State {
+            landing,
+            run: Some(Run {
+                policy,
+                salt,
+                salt_given: true,
+                zones,
+                selected: None,
+                ready: None,
+            }),
+            ..State::default()
+        };
+        first_asks(&mut state);
     }
+}
+
+/// What the page asks for as soon as a run is done (the first page of the preview and of
+/// a review list, the chart of a customer), asked and answered as text as the page's and
+/// this worker's messages are, but answered to no one.
+fn first_asks(state: &mut State) {
+    let selection = Selection {
+        zone: Zone::MachineLearningCurated,
+        sort: None,
+        query: String::new(),
+    };
+    let asks = stedi_core::review::ReviewList::ALL
+        .into_iter()
+        .map(|list| ToWorker::Review {
+            list,
+            query: String::new(),
+            page: 0,
+        })
+        .chain([
+            ToWorker::Preview {
+                selection: selection.clone(),
+                page: 0,
+            },
+            ToWorker::Customer {
+                query: String::new(),
+                columns: 600,
+            },
+        ]);
+    for ask in asks {
+        let _ = decode::<ToWorker>(&encode(&ask, None));
+    }
+    if let Ok(page) = preview(state, selection, 0) {
+        let _ = encode(&FromWorker::PreviewPage(Box::new(page)), None);
+    }
+    let (Some(landing), Some(run)) = (state.built(), &state.run) else {
+        return;
+    };
+    for list in stedi_core::review::ReviewList::ALL {
+        let page = stedi_core::review::page(landing, list, "", 0);
+        let _ = encode(
+            &FromWorker::ReviewPage {
+                list,
+                query: String::new(),
+                page,
+            },
+            None,
+        );
+    }
+    let email = run
+        .zones
+        .customer_curated
+        .first()
+        .map(|c| {
+            landing
+                .strings
+                .get(landing.customers[*c as usize].email)
+                .to_string()
+        })
+        .unwrap_or_default();
+    let series = stedi_core::charts::customer_series(landing, &run.zones, &run.policy, &email, 600);
+    let _ = encode(
+        &FromWorker::CustomerChart {
+            query: String::new(),
+            series: Box::new(series),
+        },
+        None,
+    );
 }
 
 /// The landing of [`crate::reader::warm_up_batches`] admitted as a run admits files, and
