@@ -530,8 +530,8 @@ pub fn App() -> impl IntoView {
         Err(message) => ctx.state.update(|s| s.notice = Some(message)),
     }
     provide_context(ctx);
-    // Once the page is drawn, while the user picks files.
-    Effect::new(|_| rehearsal::soon());
+    // In a task of its own, after the page is drawn, while the user picks files.
+    rehearsal::soon();
 
     view! {
         <header class="masthead">

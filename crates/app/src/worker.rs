@@ -367,8 +367,8 @@ fn warm_up() {
 }
 
 /// What the page asks for as soon as a run is done (the first page of the preview and of
-/// a review list, the chart of a customer), asked and answered as text as the page's and
-/// this worker's messages are, but answered to no one.
+/// each review list, the chart of a customer), asked and answered as text as the page's
+/// and this worker's messages are, but answered to no one.
 fn first_asks(state: &mut State) {
     let selection = Selection {
         zone: Zone::MachineLearningCurated,
@@ -383,54 +383,74 @@ fn first_asks(state: &mut State) {
             page: 0,
         })
         .chain([
-            ToWorker::Preview {
-                selection: selection.clone(),
-                page: 0,
-            },
+            ToWorker::Preview { selection, page: 0 },
             ToWorker::Customer {
                 query: String::new(),
                 columns: 600,
             },
         ]);
     for ask in asks {
-        let _ = decode::<ToWorker>(&encode(&ask, None));
+        let Ok(received) = decode::<ToWorker>(&encode(&ask, None)) else {
+            continue;
+        };
+        if let Some(answer) = look_up(state, received.msg) {
+            let _ = encode(&answer, None);
+        }
     }
-    if let Ok(page) = preview(state, selection, 0) {
-        let _ = encode(&FromWorker::PreviewPage(Box::new(page)), None);
-    }
-    let (Some(landing), Some(run)) = (state.built(), &state.run) else {
-        return;
-    };
-    for list in stedi_core::review::ReviewList::ALL {
-        let page = stedi_core::review::page(landing, list, "", 0);
-        let _ = encode(
-            &FromWorker::ReviewPage {
-                list,
-                query: String::new(),
-                page,
+}
+
+/// The answer to the page looking something up in the zones built: a page of a review
+/// list or of the preview, or a customer's chart (`None` for any other message).
+fn look_up(state: &mut State, ask: ToWorker) -> Option<FromWorker> {
+    Some(match ask {
+        ToWorker::Review { list, query, page } => match state.built() {
+            Some(landing) => {
+                let page = stedi_core::review::page(landing, list, &query, page);
+                FromWorker::ReviewPage { list, query, page }
+            }
+            None => FromWorker::Failed {
+                message: "the zones are being built again: open the list once they are ready"
+                    .into(),
             },
-            None,
-        );
-    }
-    let email = run
-        .zones
-        .customer_curated
-        .first()
-        .map(|c| {
-            landing
-                .strings
-                .get(landing.customers[*c as usize].email)
-                .to_string()
-        })
-        .unwrap_or_default();
-    let series = stedi_core::charts::customer_series(landing, &run.zones, &run.policy, &email, 600);
-    let _ = encode(
-        &FromWorker::CustomerChart {
-            query: String::new(),
-            series: Box::new(series),
         },
-        None,
-    );
+        ToWorker::Preview { selection, page } => match preview(state, selection, page) {
+            Ok(p) => FromWorker::PreviewPage(Box::new(p)),
+            Err(message) => FromWorker::Failed { message },
+        },
+        ToWorker::Customer { query, columns } => {
+            let (Some(landing), Some(run)) = (state.built(), &state.run) else {
+                return Some(FromWorker::Failed {
+                    message: OUT_OF_DATE.into(),
+                });
+            };
+            // No query: the first curated customer, so the chart has something to show.
+            let first = || {
+                let c = run.zones.customer_curated.first()?;
+                Some(
+                    landing
+                        .strings
+                        .get(landing.customers[*c as usize].email)
+                        .to_string(),
+                )
+            };
+            let wanted = match query.trim() {
+                "" => first().unwrap_or_default(),
+                q => q.to_string(),
+            };
+            let series = stedi_core::charts::customer_series(
+                landing,
+                &run.zones,
+                &run.policy,
+                &wanted,
+                columns.clamp(1, 8192),
+            );
+            FromWorker::CustomerChart {
+                query,
+                series: Box::new(series),
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// The landing of [`crate::reader::warm_up_batches`] admitted as a run admits files, and
@@ -667,51 +687,10 @@ fn handle(
         }
         ToWorker::SetSource { id, source } => read_entry(scope, state, id, source),
         ToWorker::Run { policy, salt } => run(scope, state, policy, salt),
-        ToWorker::Review { list, query, page } => match state.built() {
-            Some(landing) => {
-                let page = stedi_core::review::page(landing, list, &query, page);
-                reply(FromWorker::ReviewPage { list, query, page });
+        ask @ (ToWorker::Review { .. } | ToWorker::Preview { .. } | ToWorker::Customer { .. }) => {
+            if let Some(answer) = look_up(state, ask) {
+                reply(answer);
             }
-            None => reply(FromWorker::Failed {
-                message: "the zones are being built again: open the list once they are ready"
-                    .into(),
-            }),
-        },
-        ToWorker::Preview { selection, page } => match preview(state, selection, page) {
-            Ok(p) => reply(FromWorker::PreviewPage(Box::new(p))),
-            Err(message) => reply(FromWorker::Failed { message }),
-        },
-        ToWorker::Customer { query, columns } => {
-            let (Some(landing), Some(run)) = (state.built(), &state.run) else {
-                return reply(FromWorker::Failed {
-                    message: OUT_OF_DATE.into(),
-                });
-            };
-            // No query: the first curated customer, so the chart has something to show.
-            let first = || {
-                let c = run.zones.customer_curated.first()?;
-                Some(
-                    landing
-                        .strings
-                        .get(landing.customers[*c as usize].email)
-                        .to_string(),
-                )
-            };
-            let wanted = match query.trim() {
-                "" => first().unwrap_or_default(),
-                q => q.to_string(),
-            };
-            let series = stedi_core::charts::customer_series(
-                landing,
-                &run.zones,
-                &run.policy,
-                &wanted,
-                columns.clamp(1, 8192),
-            );
-            reply(FromWorker::CustomerChart {
-                query,
-                series: Box::new(series),
-            });
         }
         ToWorker::Parse { .. } => reply(FromWorker::Failed {
             message: "files are parsed by the reader workers, not here".into(),
